@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every Memorizer test: the host tests of the tools, the boot test (which
+# builds what is stale), and the host tests of the boot-test harness.
+# Ends with one line "N passed, M failed"; exits non-zero if any failed.
+#
+# usage: test-all.sh [--host-only]
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+passed=0 failed=0
+logdir=$BUILD_DIR/test-logs
+mkdir -p "$logdir"
+
+# step NAME COMMAND...: run a test runner, add up its closing line.
+step() {
+	local name=$1 log=$logdir/$1.log line p f rc
+	shift
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "not ok - $name: no result line (log: $log)"
+		failed=$((failed + 1))
+		return
+	fi
+	p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
+	passed=$((passed + p)); failed=$((failed + f))
+	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || { echo "not ok - $name exited non-zero"; failed=$((failed + 1)); }
+}
+
+if [ -f "$here/kmaptool/Makefile" ]; then
+	step kmaptool make -s -C "$here/kmaptool" test
+fi
+if [ "${1:-}" != --host-only ]; then
+	step boottest "$here/boottest.sh"
+	step harness "$here/tests/test-boottest.sh"
+fi
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
