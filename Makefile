@@ -42,9 +42,11 @@ deps:
 	@$(PROJECT_DIR)/scripts/memorizer/install-deps.sh
 
 # The small guest kernel the tests boot: tinyconfig plus the guest fragment
-# plus memorizer.config.
+# plus memorizer.config.  The guest fragment goes again last: its test
+# options depend on what memorizer.config turns on.
 guestconfig: tree
-	+$(KENV) $(MAKE) -C $(TREE) $(KCC) tinyconfig memorizer_guest.config memorizer.config
+	+$(KENV) $(MAKE) -C $(TREE) $(KCC) tinyconfig memorizer_guest.config \
+		memorizer.config memorizer_guest.config
 
 kmaptool:
 	+$(MAKE) -C $(PROJECT_DIR)/scripts/memorizer/kmaptool

@@ -1,8 +1,75 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Memorizer: the recorder of kernel objects' lives.
+ *
+ * The allocators call these hooks; each is a no-op unless CONFIG_MEMORIZER.
+ * @ip is always the call site the user wants to see: the caller of the
+ * public allocation or free function.
  */
 #ifndef _LINUX_MEMORIZER_H
 #define _LINUX_MEMORIZER_H
+
+#include <linux/types.h>
+
+struct kmem_cache;
+struct page;
+
+/* Allocation types, numbered as in the kmap format. */
+enum memorizer_type {
+	MEM_STACK = 0, MEM_STACK_FRAME, MEM_STACK_ARGS, MEM_STACK_PAGE,
+	MEM_GEN_HEAP, MEM_UFO_HEAP, MEM_GLOBAL, MEM_KMALLOC, MEM_KMALLOC_ND,
+	MEM_KMEM_CACHE, MEM_KMEM_CACHE_ND, MEM_KMEM_CACHE_BULK, MEM_VMALLOC,
+	MEM_ALLOC_PAGES, MEM_ALLOC_PAGES_EXACT, MEM_ALLOC_PAGES_GETFREEPAGES,
+	MEM_ALLOC_PAGES_FOLIO, MEM_INDUCED_ALLOC, MEM_BOOTMEM, MEM_MEMBLOCK,
+	MEM_UFO_MEMBLOCK, MEM_MEMORIZER, MEM_USER, MEM_BUG, MEM_UFO_GLOBAL,
+	MEM_UFO_NONE, MEM_NONE, NR_MEMORIZER_TYPES
+};
+
+#ifdef CONFIG_MEMORIZER
+void memorizer_init(void);
+void memorizer_slab_alloc(struct kmem_cache *s, void *obj, size_t size,
+			  int node, unsigned long ip);
+void memorizer_slab_alloc_bulk(struct kmem_cache *s, size_t nr, void **p,
+			       unsigned long ip);
+void memorizer_slab_free(struct kmem_cache *s, void **p, int cnt,
+			 unsigned long ip);
+void memorizer_slab_page(struct kmem_cache *s, void *addr);
+void memorizer_kmalloc_large(const void *obj, size_t size, int node,
+			     unsigned long ip);
+void memorizer_kfree_large(const void *obj, unsigned long ip);
+void memorizer_alloc_pages(struct page *page, unsigned int order,
+			   unsigned long ip);
+void memorizer_free_pages(struct page *page, unsigned int order,
+			  unsigned long ip);
+void memorizer_retype(const void *addr, enum memorizer_type type, size_t size,
+		      unsigned long ip);
+void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip);
+void memorizer_vfree(const void *addr, unsigned long ip);
+void memorizer_register_global(const void *addr, size_t size);
+#else
+static inline void memorizer_init(void) { }
+static inline void memorizer_slab_alloc(struct kmem_cache *s, void *obj,
+					size_t size, int node,
+					unsigned long ip) { }
+static inline void memorizer_slab_alloc_bulk(struct kmem_cache *s, size_t nr,
+					     void **p, unsigned long ip) { }
+static inline void memorizer_slab_free(struct kmem_cache *s, void **p,
+				       int cnt, unsigned long ip) { }
+static inline void memorizer_slab_page(struct kmem_cache *s, void *addr) { }
+static inline void memorizer_kmalloc_large(const void *obj, size_t size,
+					   int node, unsigned long ip) { }
+static inline void memorizer_kfree_large(const void *obj, unsigned long ip) { }
+static inline void memorizer_alloc_pages(struct page *page, unsigned int order,
+					 unsigned long ip) { }
+static inline void memorizer_free_pages(struct page *page, unsigned int order,
+					unsigned long ip) { }
+static inline void memorizer_retype(const void *addr,
+				    enum memorizer_type type, size_t size,
+				    unsigned long ip) { }
+static inline void memorizer_vmalloc(const void *addr, unsigned long size,
+				     unsigned long ip) { }
+static inline void memorizer_vfree(const void *addr, unsigned long ip) { }
+static inline void memorizer_register_global(const void *addr, size_t size) { }
+#endif
 
 #endif /* _LINUX_MEMORIZER_H */

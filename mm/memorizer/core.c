@@ -1,19 +1,446 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memorizer core: state and the debugfs directory.
+ * Memorizer core: the recorder's state, its boot-time setup, and the hooks
+ * the allocators call.
+ *
+ * Every allocation recorded while recording is on gets a descriptor from
+ * the recorder's own pool and an entry in the object table; every free of
+ * a tracked object, whenever it happens, closes the descriptor.  Nothing
+ * here allocates from the allocators it traces, and nothing takes a global
+ * lock on the allocation path.
  */
 #define pr_fmt(fmt) "memorizer: " fmt
 
-#include <linux/debugfs.h>
+#include <linux/hardirq.h>
 #include <linux/init.h>
-#include <linux/memorizer.h>
+#include <linux/jiffies.h>
+#include <linux/log2.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include "../slab.h"
+#include "memorizer.h"
 
-static struct dentry *memorizer_dir;
+struct mz_pool mz_pool;
+struct mz_names mz_comms, mz_caches;
+bool mz_ready __read_mostly;
+int mz_enabled __read_mostly;
+bool mz_log_live __read_mostly;
+bool mz_log_accesses __read_mostly;
+bool mz_verbose __read_mostly;
+bool mz_index_time __read_mostly;
+unsigned long mz_pool_bytes __read_mostly = (unsigned long)CONFIG_MEMORIZER_POOL_MB << 20;
+/* Serializes reporting (kmap readers) against clearing. */
+DEFINE_MUTEX(mz_report_lock);
 
-static int __init memorizer_debugfs_init(void)
+static struct mz_table mz_table;
+static unsigned long mz_meta_bytes;
+static DEFINE_PER_CPU(struct mz_pool_cache, mz_pool_pcp);
+static DEFINE_PER_CPU(struct mz_stats, mz_pcpu_stats);
+static atomic64_t mz_serial;
+static u16 mz_comm_hardirq, mz_comm_softirq;
+
+#define MZ_NAMES_COMMS	4096
+#define MZ_NAMES_CACHES	1024
+
+static int __init mz_parse_bool(char *arg, bool *val)
 {
-	memorizer_dir = debugfs_create_dir("memorizer", NULL);
-	pr_info("debugfs interface ready\n");
+	return kstrtobool(arg, val) ? -EINVAL : 0;
+}
+
+static bool mz_boot_enabled __initdata = true;
+
+static int __init mz_param_enabled(char *arg)
+{
+	return mz_parse_bool(arg, &mz_boot_enabled);
+}
+early_param("memorizer_enabled_boot", mz_param_enabled);
+
+static int __init mz_param_log(char *arg)
+{
+	return mz_parse_bool(arg, &mz_log_accesses);
+}
+early_param("mem_log_boot", mz_param_log);
+
+static int __init mz_param_index(char *arg)
+{
+	if (!arg)
+		return -EINVAL;
+	if (!strcmp(arg, "time"))
+		mz_index_time = true;
+	else if (strcmp(arg, "serial"))
+		return -EINVAL;
 	return 0;
 }
-late_initcall(memorizer_debugfs_init);
+early_param("memorizer_index_type", mz_param_index);
+
+/* memalloc_size=N: MiB, or with a K/M/G suffix. */
+static int __init mz_param_size(char *arg)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!arg)
+		return -EINVAL;
+	v = memparse(arg, &end);
+	if (end == arg || *end)
+		return -EINVAL;
+	if (isdigit(end[-1]))
+		v <<= 20;
+	mz_pool_bytes = v;
+	return 0;
+}
+early_param("memalloc_size", mz_param_size);
+
+/**
+ * mz_warn - report an internal error as the user asked
+ * @what: what went wrong
+ *
+ * WARN() when verbose_warnings_enabled is set, pr_warn() otherwise.
+ */
+void mz_warn(const char *what)
+{
+	if (READ_ONCE(mz_verbose))
+		WARN(1, "memorizer: %s\n", what);
+	else
+		pr_warn_ratelimited("%s\n", what);
+}
+
+static u64 mz_index(void)
+{
+	return mz_index_time ? get_jiffies_64() : atomic64_inc_return(&mz_serial);
+}
+
+/* The current index: the last serial handed out, or jiffies. */
+u64 mz_index_now(void)
+{
+	return mz_index_time ? get_jiffies_64() : atomic64_read(&mz_serial);
+}
+
+static inline bool mz_recording(void)
+{
+	return READ_ONCE(mz_enabled) && READ_ONCE(mz_ready);
+}
+
+static void mz_set_context(struct mz_obj *o)
+{
+	if (in_task()) {
+		o->pid = task_pid_nr(current);
+		o->comm = mz_name_id(&mz_comms, current->comm, TASK_COMM_LEN);
+	} else {
+		o->pid = -1;
+		o->comm = in_serving_softirq() ? mz_comm_softirq : mz_comm_hardirq;
+	}
+}
+
+static void mz_close(struct mz_obj *o, unsigned long ip, u64 index)
+{
+	o->free_ip = mz_ip_encode(ip);
+	o->free_index = index;
+	smp_store_release(&o->state, MZ_FREED);
+}
+
+/* Record a new object; NULL when not recording or the pool is exhausted. */
+static struct mz_obj *mz_record(u8 type, unsigned long va, unsigned long size,
+				unsigned long ip, u16 cache)
+{
+	struct mz_obj *o, *old;
+
+	o = mz_pool_alloc(&mz_pool);
+	if (!o) {
+		this_cpu_inc(mz_pcpu_stats.dropped[type]);
+		return NULL;
+	}
+	o->va = va;
+	if (size > U32_MAX) {
+		o->size = size >> PAGE_SHIFT;
+		o->flags = MZ_F_PAGES;
+	} else {
+		o->size = size;
+	}
+	o->alloc_ip = mz_ip_encode(ip);
+	o->alloc_index = mz_index();
+	o->type = type;
+	o->new_type = NR_MEMORIZER_TYPES;
+	o->cache = cache;
+	mz_set_context(o);
+	smp_store_release(&o->state, MZ_LIVE);
+	old = mz_table_insert(&mz_table, o);
+	if (old) {
+		/* A live object of the same level whose free we never saw. */
+		old->flags |= MZ_F_UNSEEN;
+		mz_close(old, 0, o->alloc_index);
+		this_cpu_inc(mz_pcpu_stats.unseen);
+	}
+	this_cpu_inc(mz_pcpu_stats.recorded[type]);
+	return o;
+}
+
+/* Close the live object at @va, if tracked, whether or not recording. */
+static void mz_free(unsigned long va, bool nested, unsigned long ip)
+{
+	struct mz_obj *o;
+
+	if (!READ_ONCE(mz_ready))
+		return;
+	o = mz_table_remove(&mz_table, va, nested);
+	if (o) {
+		mz_close(o, ip, mz_index_now());
+		this_cpu_inc(mz_pcpu_stats.frees);
+	}
+}
+
+static u16 mz_cache_id(struct kmem_cache *s)
+{
+	return mz_name_id(&mz_caches, s->name, MZ_NAME_LEN);
+}
+
+void memorizer_slab_alloc(struct kmem_cache *s, void *obj, size_t size,
+			  int node, unsigned long ip)
+{
+	u8 type;
+
+	if (!obj || !mz_recording())
+		return;
+	if (s->flags & SLAB_KMALLOC)
+		type = node == NUMA_NO_NODE ? MEM_KMALLOC : MEM_KMALLOC_ND;
+	else
+		type = node == NUMA_NO_NODE ? MEM_KMEM_CACHE : MEM_KMEM_CACHE_ND;
+	mz_record(type, (unsigned long)obj, size, ip, mz_cache_id(s));
+}
+
+void memorizer_slab_alloc_bulk(struct kmem_cache *s, size_t nr, void **p,
+			       unsigned long ip)
+{
+	u16 cache;
+	size_t i;
+
+	if (!mz_recording())
+		return;
+	cache = mz_cache_id(s);
+	for (i = 0; i < nr; i++)
+		if (p[i])
+			mz_record(MEM_KMEM_CACHE_BULK, (unsigned long)p[i],
+				  s->object_size, ip, cache);
+}
+
+void memorizer_slab_free(struct kmem_cache *s, void **p, int cnt,
+			 unsigned long ip)
+{
+	int i;
+
+	for (i = 0; i < cnt; i++)
+		mz_free((unsigned long)p[i], true, ip);
+}
+
+/* A slab took these pages: name the slab's type on the page object. */
+void memorizer_slab_page(struct kmem_cache *s, void *addr)
+{
+	struct mz_obj *o;
+
+	if (!READ_ONCE(mz_ready))
+		return;
+	o = mz_table_lookup(&mz_table, (unsigned long)addr, false);
+	if (o)
+		WRITE_ONCE(o->new_type, (s->flags & SLAB_KMALLOC) ?
+			   MEM_KMALLOC : MEM_KMEM_CACHE);
+}
+
+void memorizer_kmalloc_large(const void *obj, size_t size, int node,
+			     unsigned long ip)
+{
+	struct mz_obj *pages;
+
+	if (!obj || !mz_recording())
+		return;
+	pages = mz_table_lookup(&mz_table, (unsigned long)obj, false);
+	if (pages)
+		WRITE_ONCE(pages->new_type, MEM_KMALLOC);
+	mz_record(node == NUMA_NO_NODE ? MEM_KMALLOC : MEM_KMALLOC_ND,
+		  (unsigned long)obj, size, ip, 0);
+}
+
+void memorizer_kfree_large(const void *obj, unsigned long ip)
+{
+	mz_free((unsigned long)obj, true, ip);
+}
+
+void memorizer_alloc_pages(struct page *page, unsigned int order,
+			   unsigned long ip)
+{
+	if (!page || !mz_recording())
+		return;
+	mz_record(MEM_ALLOC_PAGES, (unsigned long)page_address(page),
+		  PAGE_SIZE << order, ip, 0);
+}
+
+void memorizer_free_pages(struct page *page, unsigned int order,
+			  unsigned long ip)
+{
+	unsigned long va = (unsigned long)page_address(page);
+
+	/* Whatever was nested at the start of these pages goes with them. */
+	mz_free(va, true, ip);
+	mz_free(va, false, ip);
+}
+
+/*
+ * A page allocation made through a more specific interface: rename the
+ * object just recorded by memorizer_alloc_pages() and credit the caller.
+ */
+void memorizer_retype(const void *addr, enum memorizer_type type, size_t size,
+		      unsigned long ip)
+{
+	struct mz_obj *o;
+
+	if (!addr || !mz_recording())
+		return;
+	o = mz_table_lookup(&mz_table, (unsigned long)addr, false);
+	if (!o)
+		return;
+	o->type = type;
+	o->alloc_ip = mz_ip_encode(ip);
+	if (size)
+		o->size = size;
+}
+
+void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip)
+{
+	if (addr && mz_recording())
+		mz_record(MEM_VMALLOC, (unsigned long)addr, size, ip, 0);
+}
+
+void memorizer_vfree(const void *addr, unsigned long ip)
+{
+	if (addr)
+		mz_free((unsigned long)addr, false, ip);
+}
+
+/* KASAN registers every instrumented global with its size. */
+void memorizer_register_global(const void *addr, size_t size)
+{
+	struct mz_obj *o;
+
+	if (!READ_ONCE(mz_ready))
+		return;
+	o = mz_record(MEM_GLOBAL, (unsigned long)addr, size, (unsigned long)addr, 0);
+	if (o)
+		o->pid = 0;
+}
+
+/* All the memory the recorder reserved: pool, table buckets, names. */
+unsigned long mz_metadata_bytes(void)
+{
+	return mz_meta_bytes;
+}
+
+/* Sum the per-CPU counters. */
+void mz_stats_sum(struct mz_stats *sum)
+{
+	int cpu, t;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		struct mz_stats *s = per_cpu_ptr(&mz_pcpu_stats, cpu);
+
+		for (t = 0; t < NR_MEMORIZER_TYPES; t++) {
+			sum->recorded[t] += READ_ONCE(s->recorded[t]);
+			sum->dropped[t] += READ_ONCE(s->dropped[t]);
+		}
+		sum->frees += READ_ONCE(s->frees);
+		sum->unseen += READ_ONCE(s->unseen);
+	}
+}
+
+/**
+ * mz_clear - forget freed objects and return their descriptors to the pool
+ * @printed_only: only those kmap has already reported
+ *
+ * Called with mz_report_lock held.  Live objects are kept.
+ */
+void mz_clear(bool printed_only)
+{
+	unsigned long i, n = mz_pool_high_water(&mz_pool);
+
+	/* Lockless table walkers may still hold a freed descriptor. */
+	synchronize_rcu();
+	for (i = 0; i < n; i++) {
+		struct mz_obj *o = mz_pool_slot(&mz_pool, i);
+
+		if (smp_load_acquire(&o->state) != MZ_FREED)
+			continue;
+		if (printed_only && !(READ_ONCE(o->flags) & MZ_F_PRINTED))
+			continue;
+		mz_pool_free(&mz_pool, o);
+	}
+}
+
+/* The regions memblock reserved before the recorder existed. */
+static void __init mz_record_memblock(void *pool_base)
+{
+	phys_addr_t start, end;
+	u64 i;
+
+	for_each_reserved_mem_range(i, &start, &end) {
+		void *va = phys_to_virt(start);
+		struct mz_obj *o;
+
+		bool ours = va <= pool_base && pool_base < va + (end - start);
+
+		o = mz_record(ours ? MEM_MEMORIZER : MEM_MEMBLOCK,
+			      (unsigned long)va, end - start, 0, 0);
+		if (o)
+			o->pid = 0;
+	}
+}
+
+/**
+ * memorizer_init - reserve the recorder's memory and start recording
+ *
+ * Called from mm_init() while memblock still hands out memory, before the
+ * slab allocator exists, so that every slab allocation can be recorded.
+ */
+void __init memorizer_init(void)
+{
+	unsigned long limit = memblock_phys_mem_size() / 4, slots;
+	unsigned int bits;
+	void *base, *names;
+	struct mz_obj **buckets;
+
+	if (mz_pool_bytes > limit) {
+		pr_warn("memalloc_size=%luM is over a quarter of memory; using %luM\n",
+			mz_pool_bytes >> 20, limit >> 20);
+		mz_pool_bytes = limit;
+	}
+	mz_pool_bytes = round_down(mz_pool_bytes, PAGE_SIZE);
+	slots = mz_pool_bytes / MZ_SLOT_SIZE;
+	bits = slots > 4 ? ilog2(slots) - 1 : 1;
+	base = memblock_alloc(mz_pool_bytes, PAGE_SIZE);
+	buckets = memblock_alloc(sizeof(*buckets) << bits, PAGE_SIZE);
+	names = memblock_alloc((MZ_NAMES_COMMS + MZ_NAMES_CACHES) *
+			       (MZ_NAME_LEN + sizeof(u32)), PAGE_SIZE);
+	if (!base || !buckets || !names) {
+		pr_err("cannot reserve %lu bytes; recorder disabled\n", mz_pool_bytes);
+		return;
+	}
+	BUILD_BUG_ON(sizeof(struct mz_obj) != MZ_SLOT_SIZE);
+	mz_meta_bytes = mz_pool_bytes + (sizeof(*buckets) << bits) +
+			(MZ_NAMES_COMMS + MZ_NAMES_CACHES) * (MZ_NAME_LEN + sizeof(u32));
+	mz_pool_init(&mz_pool, base, mz_pool_bytes, &mz_pool_pcp);
+	mz_table_init(&mz_table, buckets, bits);
+	mz_names_init(&mz_comms, names, names + MZ_NAMES_COMMS * MZ_NAME_LEN +
+		      MZ_NAMES_CACHES * MZ_NAME_LEN, MZ_NAMES_COMMS);
+	mz_names_init(&mz_caches, names + MZ_NAMES_COMMS * MZ_NAME_LEN,
+		      names + (MZ_NAMES_COMMS + MZ_NAMES_CACHES) * MZ_NAME_LEN +
+		      MZ_NAMES_COMMS * sizeof(u32), MZ_NAMES_CACHES);
+	mz_comm_hardirq = mz_name_id(&mz_comms, "hardirq", MZ_NAME_LEN);
+	mz_comm_softirq = mz_name_id(&mz_comms, "softirq", MZ_NAME_LEN);
+	WRITE_ONCE(mz_ready, true);
+	mz_record_memblock(base);
+	WRITE_ONCE(mz_enabled, mz_boot_enabled);
+	pr_info("pool of %lu MiB (%lu descriptors of %d bytes), %u table buckets, recording %s\n",
+		mz_pool_bytes >> 20, slots, MZ_SLOT_SIZE, 1U << bits,
+		mz_boot_enabled ? "on" : "off");
+}

@@ -124,18 +124,19 @@ fi
 [ $qrc -ne 0 ] && [ $qrc -ne 137 ] && ! grep -q 'Kernel panic' "$console" 2>/dev/null &&
 	verdict+=("QEMU exited with status $qrc ($(tail -n 1 "$out/qemu.log" 2>/dev/null))")
 
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 while IFS= read -r line; do
 	line=${line%$'\r'}
 	case $line in
+	"ok "*"# skip"*) skipped=$((skipped + 1)); echo "$line" ;;
 	"ok "*) passed=$((passed + 1)); echo "$line" ;;
 	"not ok "*) failed=$((failed + 1)); echo "$line" ;;
 	"#"*) [ $failed -gt 0 ] && echo "$line" ;;
 	esac
 done < <(sed -n '/^MEMORIZER-TAP-BEGIN/,/^MEMORIZER-TAP-END/p' "$tap" 2>/dev/null)
 plan=$(grep -m1 -a -E '^1\.\.[0-9]+' "$tap" 2>/dev/null | tr -d '\r')
-if [ -n "$plan" ] && [ $((passed + failed)) -ne "${plan#1..}" ]; then
-	verdict+=("the guest planned ${plan#1..} tests but reported $((passed + failed))")
+if [ -n "$plan" ] && [ $((passed + failed + skipped)) -ne "${plan#1..}" ]; then
+	verdict+=("the guest planned ${plan#1..} tests but reported $((passed + failed + skipped))")
 fi
 for r in "${host_results[@]}"; do
 	echo "$r"
@@ -147,5 +148,5 @@ for v in "${verdict[@]}"; do
 done
 mz_say "guest ran ${elapsed}s; console: $console"
 [ $failed -gt 0 ] && mz_say "FAILED: $failed failure(s)$(printf '; %s' "${verdict[@]}")"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

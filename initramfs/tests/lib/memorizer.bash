@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for Memorizer's guest suites.
+
+MZ=/sys/kernel/debug/memorizer
+
+# Sorted text symbols, made once per boot.
+mz_syms() {
+	[ -s /tmp/ksyms.sorted ] ||
+		grep -E ' [tT] ' /proc/kallsyms | sort > /tmp/ksyms.sorted
+	echo /tmp/ksyms.sorted
+}
+
+# ip_in_fn HEXIP FUNCTION: true if the address lies inside FUNCTION.
+ip_in_fn() {
+	local ip=$((16#$1)) start next
+	read -r start next < <(grep -A1 -E " [tT] $2\$" "$(mz_syms)" | cut -d' ' -f1 | tr '\n' ' ')
+	[ -n "$start" ] && [ -n "$next" ] || return 1
+	# Kernel addresses are all negative as signed 64-bit: order holds.
+	[ "$ip" -ge $((16#$start)) ] && [ "$ip" -lt $((16#$next)) ]
+}
+
+# kmap_line FILE VA TYPE [FIRST LAST]: the newest line for an object at VA
+# of TYPE, allocated with an index in [FIRST, LAST] when given.
+kmap_line() {
+	awk -F, -v va="$2" -v t="$3" -v lo="${4:-0}" -v hi="${5:-}" \
+		'$3 == va && $8 == t && $5 >= lo && (hi == "" || $5 <= hi)' "$1" |
+		sort -t, -k5,5n | tail -n 1
+}
+
+# Field N (1-based) of a comma-separated line.
+field() {
+	echo "$1" | cut -d, -f"$2"
+}
+
+# stat_of NAME [FILE]: a counter from stats (or from a saved copy of it).
+stat_of() {
+	awk -v k="$1:" '$1 == k { print $2 }' "${2:-$MZ/stats}"
+}

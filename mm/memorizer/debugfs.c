@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memorizer's debugfs interface, /sys/kernel/debug/memorizer/ (root only):
+ * the controls, the kmap and its CSV twin, and the statistics.
+ *
+ * The record is printed by walking the pool's slots in order; a seq_file
+ * position is a slot index, so a read streams any number of objects in
+ * page-sized pieces and recording goes on meanwhile.  Reporting holds
+ * mz_report_lock only against clearing, which recycles descriptors.
+ */
+#define pr_fmt(fmt) "memorizer: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/kstrtox.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include "memorizer.h"
+
+/* Parse a control value: a short word, an optional newline, nothing else. */
+static int mz_get_word(const char __user *ubuf, size_t count, char *buf, size_t size)
+{
+	if (!count || count >= size)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (buf[count - 1] == '\n')
+		buf[count - 1] = '\0';
+	return buf[0] ? 0 : -EINVAL;
+}
+
+static int mz_parse_bool(const char *s, bool *val)
+{
+	static const char *const yes[] = { "1", "y", "yes", "true", "on" };
+	static const char *const no[] = { "0", "n", "no", "false", "off" };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*val = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*val = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* A boolean control; private_data points at the flag. */
+static ssize_t mz_bool_read(struct file *f, char __user *ubuf, size_t count, loff_t *ppos)
+{
+	char buf[3] = { READ_ONCE(*(bool *)f->private_data) ? '1' : '0', '\n' };
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, 2);
+}
+
+static ssize_t mz_bool_write(struct file *f, const char __user *ubuf, size_t count,
+			     loff_t *ppos)
+{
+	char buf[8];
+	bool val;
+	int ret = mz_get_word(ubuf, count, buf, sizeof(buf));
+
+	if (!ret)
+		ret = mz_parse_bool(buf, &val);
+	if (ret)
+		return ret;
+	WRITE_ONCE(*(bool *)f->private_data, val);
+	return count;
+}
+
+static const struct file_operations mz_bool_fops = {
+	.open = simple_open,
+	.read = mz_bool_read,
+	.write = mz_bool_write,
+	.llseek = default_llseek,
+};
+
+/* memorizer_enabled: 0 (off) or 1 (the whole system). */
+static ssize_t mz_enabled_read(struct file *f, char __user *ubuf, size_t count, loff_t *ppos)
+{
+	char buf[16];
+	int n = scnprintf(buf, sizeof(buf), "%d\n", READ_ONCE(mz_enabled));
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static ssize_t mz_enabled_write(struct file *f, const char __user *ubuf, size_t count,
+				loff_t *ppos)
+{
+	char buf[16];
+	int ret = mz_get_word(ubuf, count, buf, sizeof(buf)), val;
+
+	if (!ret)
+		ret = kstrtoint(buf, 10, &val);
+	if (ret)
+		return -EINVAL;
+	if (val != 0 && val != 1)
+		return -EINVAL;
+	WRITE_ONCE(mz_enabled, val);
+	return count;
+}
+
+static const struct file_operations mz_enabled_fops = {
+	.open = simple_open,
+	.read = mz_enabled_read,
+	.write = mz_enabled_write,
+	.llseek = default_llseek,
+};
+
+/* clear_dead_objects / clear_printed_objects: any write clears. */
+static ssize_t mz_clear_write(struct file *f, const char __user *ubuf, size_t count,
+			      loff_t *ppos)
+{
+	mutex_lock(&mz_report_lock);
+	mz_clear(f->private_data != NULL);
+	mutex_unlock(&mz_report_lock);
+	return count;
+}
+
+static const struct file_operations mz_clear_fops = {
+	.open = simple_open,
+	.write = mz_clear_write,
+	.llseek = noop_llseek,
+};
+
+/*
+ * kmap and allocations.  Position 0 of allocations is its header; every
+ * other position is 1 + a slot index.
+ */
+static bool mz_printable(const struct mz_obj *o)
+{
+	u8 st = smp_load_acquire(&o->state);
+
+	return st == MZ_FREED || (st == MZ_LIVE && READ_ONCE(mz_log_live));
+}
+
+static void *mz_seek(struct seq_file *m, loff_t *pos)
+{
+	bool csv = m->private != NULL;
+	unsigned long i, n = mz_pool_high_water(&mz_pool);
+
+	if (csv && *pos == 0)
+		return SEQ_START_TOKEN;
+	for (i = *pos - csv; i < n; i++) {
+		struct mz_obj *o = mz_pool_slot(&mz_pool, i);
+
+		if (mz_printable(o)) {
+			*pos = i + csv;
+			return o;
+		}
+	}
+	*pos = n + csv;
+	return NULL;
+}
+
+static void *mz_kmap_start(struct seq_file *m, loff_t *pos)
+{
+	mutex_lock(&mz_report_lock);
+	if (!READ_ONCE(mz_ready))
+		return NULL;
+	return mz_seek(m, pos);
+}
+
+static void *mz_kmap_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return mz_seek(m, pos);
+}
+
+static void mz_kmap_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&mz_report_lock);
+}
+
+static int mz_kmap_show(struct seq_file *m, void *v)
+{
+	struct mz_obj *o = v, snap;
+	bool csv = m->private != NULL;
+	u8 st;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(m, "alloc_ip,pid,obj_va_ptr,size,alloc_index,free_index,free_ip,"
+			 "alloc_type,command,slabname,new_alloc_type\n");
+		return 0;
+	}
+	/*
+	 * A descriptor's free fields are complete once its state reads
+	 * FREED; one freed while we copy it is printed as still live.
+	 */
+	st = smp_load_acquire(&o->state);
+	if (st == MZ_FREE)
+		return 0;
+	snap = *o;
+	snap.state = st;
+	mz_format_obj(m, &snap, mz_name(&mz_comms, snap.comm),
+		      snap.cache ? mz_name(&mz_caches, snap.cache) : NULL);
+	/* Reading kmap reports freed objects (clear_printed_objects drops them). */
+	if (!csv && snap.state == MZ_FREED && !seq_has_overflowed(m))
+		o->flags |= MZ_F_PRINTED;
+	return 0;
+}
+
+static const struct seq_operations mz_kmap_sops = {
+	.start = mz_kmap_start,
+	.next = mz_kmap_next,
+	.stop = mz_kmap_stop,
+	.show = mz_kmap_show,
+};
+
+static int mz_kmap_open(struct inode *inode, struct file *file)
+{
+	int ret = seq_open(file, &mz_kmap_sops);
+
+	if (!ret)
+		((struct seq_file *)file->private_data)->private = inode->i_private;
+	return ret;
+}
+
+static const struct file_operations mz_kmap_fops = {
+	.open = mz_kmap_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = seq_release,
+};
+
+static int mz_stats_show(struct seq_file *m, void *v)
+{
+	unsigned long live[NR_MEMORIZER_TYPES] = {}, freed[NR_MEMORIZER_TYPES] = {};
+	unsigned long i, n, nlive = 0, nfreed = 0, rec = 0, drop = 0, used;
+	struct mz_stats s;
+	int t;
+
+	if (!READ_ONCE(mz_ready)) {
+		seq_puts(m, "disabled: no pool\n");
+		return 0;
+	}
+	mz_stats_sum(&s);
+	n = mz_pool_high_water(&mz_pool);
+	for (i = 0; i < n; i++) {
+		struct mz_obj *o = mz_pool_slot(&mz_pool, i);
+		u8 st = smp_load_acquire(&o->state), type = READ_ONCE(o->type);
+
+		if (type >= NR_MEMORIZER_TYPES)
+			continue;
+		if (st == MZ_LIVE)
+			live[type]++;
+		else if (st == MZ_FREED)
+			freed[type]++;
+	}
+	for (t = 0; t < NR_MEMORIZER_TYPES; t++) {
+		nlive += live[t];
+		nfreed += freed[t];
+		rec += s.recorded[t];
+		drop += s.dropped[t];
+	}
+	used = mz_pool_used(&mz_pool);
+	seq_printf(m, "recording: %d\n", READ_ONCE(mz_enabled));
+	seq_printf(m, "objects_tracked: %lu\n", nlive + nfreed);
+	seq_printf(m, "objects_live: %lu\n", nlive);
+	seq_printf(m, "objects_freed: %lu\n", nfreed);
+	seq_printf(m, "events_seen: %lu\n", rec + drop);
+	seq_printf(m, "events_recorded: %lu\n", rec);
+	seq_printf(m, "events_dropped: %lu\n", drop);
+	seq_printf(m, "frees_recorded: %lu\n", s.frees);
+	seq_printf(m, "frees_unseen: %lu\n", s.unseen);
+	seq_printf(m, "names_overflow: %lu\n",
+		   atomic_long_read(&mz_comms.overflow) + atomic_long_read(&mz_caches.overflow));
+	seq_printf(m, "pool_bytes: %lu\n", mz_pool.nr_slots * MZ_SLOT_SIZE);
+	seq_printf(m, "pool_descriptor_bytes: %d\n", MZ_SLOT_SIZE);
+	seq_printf(m, "pool_slots: %lu\n", mz_pool.nr_slots);
+	seq_printf(m, "pool_slots_used: %lu\n", used);
+	seq_printf(m, "pool_slots_free: %lu\n", mz_pool.nr_slots - used);
+	seq_printf(m, "metadata_bytes: %lu\n", mz_metadata_bytes());
+	seq_puts(m, "type recorded dropped live freed\n");
+	for (t = 0; t < NR_MEMORIZER_TYPES; t++)
+		if (s.recorded[t] || s.dropped[t] || live[t] || freed[t])
+			seq_printf(m, "%s %lu %lu %lu %lu\n", mz_type_name(t),
+				   s.recorded[t], s.dropped[t], live[t], freed[t]);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mz_stats);
+
+static int __init memorizer_debugfs_init(void)
+{
+	struct dentry *d;
+
+	if (!mz_ready)
+		return 0;
+	d = debugfs_create_dir("memorizer", NULL);
+	debugfs_create_file("memorizer_enabled", 0600, d, NULL, &mz_enabled_fops);
+	debugfs_create_file("log_accesses_enabled", 0600, d, &mz_log_accesses, &mz_bool_fops);
+	debugfs_create_file("memorizer_log_access", 0600, d, &mz_log_accesses, &mz_bool_fops);
+	debugfs_create_file("log_live_enabled", 0600, d, &mz_log_live, &mz_bool_fops);
+	debugfs_create_file("print_live_obj", 0600, d, &mz_log_live, &mz_bool_fops);
+	debugfs_create_file("verbose_warnings_enabled", 0600, d, &mz_verbose, &mz_bool_fops);
+	debugfs_create_file("clear_dead_objects", 0200, d, NULL, &mz_clear_fops);
+	debugfs_create_file("clear_dead_objs", 0200, d, NULL, &mz_clear_fops);
+	debugfs_create_file("clear_printed_objects", 0200, d, (void *)1, &mz_clear_fops);
+	debugfs_create_file("clear_printed_list", 0200, d, (void *)1, &mz_clear_fops);
+	debugfs_create_file("kmap", 0400, d, NULL, &mz_kmap_fops);
+	debugfs_create_file("allocations", 0400, d, (void *)1, &mz_kmap_fops);
+	debugfs_create_file("stats", 0400, d, NULL, &mz_stats_fops);
+	mz_selftest_init(d);
+	return 0;
+}
+late_initcall(memorizer_debugfs_init);

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Memorizer internals shared by the recorder's files.
+ */
+#ifndef _MM_MEMORIZER_H
+#define _MM_MEMORIZER_H
+
+#include <linux/memorizer.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+struct dentry;
+
+/* Descriptor states; a slot's state is written last (release). */
+enum mz_state { MZ_FREE = 0, MZ_LIVE, MZ_FREED };
+
+/* Descriptor flags. */
+#define MZ_F_PAGES	0x01	/* size is in pages (object >= 4 GiB) */
+#define MZ_F_PRINTED	0x02	/* freed and already reported by kmap */
+#define MZ_F_UNSEEN	0x04	/* free never seen: free_ip prints deadbeef */
+
+/*
+ * One tracked object: 64 bytes, one pool slot.  IPs are kept as their low
+ * 32 bits: all x86_64 kernel text lies in the top 2 GiB, so the high half
+ * is implied (see mz_ip_decode()).  Strings are ids in mz_names.
+ */
+struct mz_obj {
+	struct mz_obj *next;	/* object table chain */
+	unsigned long va;
+	u64 alloc_index;
+	u64 free_index;
+	void *acc;		/* reserved for access records */
+	u32 alloc_ip;
+	u32 free_ip;
+	u32 size;
+	s32 pid;
+	u16 comm;
+	u16 cache;
+	u8 type;
+	u8 new_type;		/* NR_MEMORIZER_TYPES when none */
+	u8 state;
+	u8 flags;
+};
+
+#define MZ_SLOT_SIZE	64
+
+/* Synthetic free IP of the kmap format. */
+#define MZ_IP_UNSEEN	0xdeadbeefUL	/* an object appeared over a live one */
+
+static inline u32 mz_ip_encode(unsigned long ip)
+{
+	return (u32)ip;
+}
+
+static inline unsigned long mz_ip_decode(u32 v)
+{
+	return (v & 0x80000000u) ? (0xffffffff00000000UL | v) : v;
+}
+
+/* The free IP to print; synthetic ones are flags, not encoded IPs. */
+static inline unsigned long mz_free_ip(const struct mz_obj *o)
+{
+	return (o->flags & MZ_F_UNSEEN) ? MZ_IP_UNSEEN : mz_ip_decode(o->free_ip);
+}
+
+static inline unsigned long mz_obj_size(const struct mz_obj *o)
+{
+	return (o->flags & MZ_F_PAGES) ? (unsigned long)o->size << PAGE_SHIFT : o->size;
+}
+
+/* pool.c: fixed-size slots from a region the recorder owns. */
+struct mz_pool_cache {
+	void *slot[16];
+	unsigned int nr;
+};
+
+struct mz_pool {
+	void *base;
+	unsigned long nr_slots;
+	atomic_long_t next;		/* slots [next, nr_slots) never used */
+	raw_spinlock_t lock;		/* protects free_list, nr_free */
+	void *free_list;
+	unsigned long nr_free;
+	struct mz_pool_cache __percpu *pcp;
+};
+
+void mz_pool_init(struct mz_pool *pool, void *base, size_t bytes,
+		  struct mz_pool_cache __percpu *pcp);
+void *mz_pool_alloc(struct mz_pool *pool);
+void mz_pool_free(struct mz_pool *pool, void *slot);
+unsigned long mz_pool_used(struct mz_pool *pool);
+unsigned long mz_pool_high_water(struct mz_pool *pool);
+
+static inline void *mz_pool_slot(struct mz_pool *pool, unsigned long i)
+{
+	return pool->base + i * MZ_SLOT_SIZE;
+}
+
+/* table.c: start address -> live descriptor. */
+#define MZ_TABLE_LOCKS	256
+
+struct mz_table {
+	struct mz_obj **buckets;
+	unsigned int bits;
+	raw_spinlock_t locks[MZ_TABLE_LOCKS];
+};
+
+void mz_table_init(struct mz_table *t, struct mz_obj **buckets, unsigned int bits);
+struct mz_obj *mz_table_insert(struct mz_table *t, struct mz_obj *obj);
+struct mz_obj *mz_table_remove(struct mz_table *t, unsigned long va, bool nested);
+struct mz_obj *mz_table_lookup(struct mz_table *t, unsigned long va, bool nested);
+
+/* Slab objects and large kmallocs sit inside page-level objects. */
+static inline bool mz_type_nested(u8 type)
+{
+	return type == MEM_KMALLOC || type == MEM_KMALLOC_ND ||
+	       type == MEM_KMEM_CACHE || type == MEM_KMEM_CACHE_ND ||
+	       type == MEM_KMEM_CACHE_BULK;
+}
+
+/* names.c: interned command and cache names. */
+#define MZ_NAME_LEN	32
+
+struct mz_names {
+	char (*str)[MZ_NAME_LEN];
+	u32 *hash;
+	unsigned int size;		/* power of two */
+	unsigned int used;
+	atomic_long_t overflow;
+	raw_spinlock_t lock;
+};
+
+void mz_names_init(struct mz_names *n, char (*str)[MZ_NAME_LEN], u32 *hash,
+		   unsigned int size);
+u16 mz_name_id(struct mz_names *n, const char *s, size_t len);
+const char *mz_name(struct mz_names *n, u16 id);
+
+/* format.c: the kmap line and the type names. */
+const char *mz_type_name(unsigned int type);
+void mz_format_obj(struct seq_file *m, const struct mz_obj *o,
+		   const char *comm, const char *cache);
+
+/* core.c: the recorder's state, used by debugfs. */
+struct mz_stats {
+	unsigned long recorded[NR_MEMORIZER_TYPES];
+	unsigned long dropped[NR_MEMORIZER_TYPES];
+	unsigned long frees;
+	unsigned long unseen;		/* deadbeef overlaps */
+};
+
+extern struct mz_pool mz_pool;
+extern struct mz_names mz_comms, mz_caches;
+extern bool mz_ready;
+extern int mz_enabled;
+extern bool mz_log_live, mz_log_accesses, mz_verbose, mz_index_time;
+extern unsigned long mz_pool_bytes;
+extern struct mutex mz_report_lock;
+
+void mz_stats_sum(struct mz_stats *sum);
+unsigned long mz_metadata_bytes(void);
+u64 mz_index_now(void);
+void mz_clear(bool printed_only);
+void mz_warn(const char *what);
+
+/* selftest.c: the exactness self-test trigger. */
+#ifdef CONFIG_MEMORIZER_SELFTEST
+void mz_selftest_init(struct dentry *dir);
+#else
+static inline void mz_selftest_init(struct dentry *dir) { }
+#endif
+
+#endif /* _MM_MEMORIZER_H */

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for Memorizer's units.  Each test builds private instances
+ * (its own pool region, table and name table), so the recorder running in
+ * the same kernel is not disturbed.
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include "memorizer.h"
+
+static struct mz_pool *mk_pool(struct kunit *test, size_t slots)
+{
+	struct mz_pool *pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
+	void *base = kunit_kzalloc(test, slots * MZ_SLOT_SIZE, GFP_KERNEL);
+	struct mz_pool_cache __percpu *pcp = alloc_percpu(struct mz_pool_cache);
+
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	KUNIT_ASSERT_NOT_NULL(test, base);
+	KUNIT_ASSERT_NOT_NULL(test, pcp);
+	mz_pool_init(pool, base, slots * MZ_SLOT_SIZE, pcp);
+	return pool;
+}
+
+static void pool_exhaustion_and_reuse(struct kunit *test)
+{
+	struct mz_pool *pool = mk_pool(test, 100);
+	void *slots[100], *s;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		slots[i] = mz_pool_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, slots[i]);
+		KUNIT_EXPECT_TRUE(test, slots[i] >= pool->base &&
+				  slots[i] < pool->base + 100 * MZ_SLOT_SIZE);
+		memset(slots[i], 0xa5, MZ_SLOT_SIZE);
+	}
+	/* Exhausted: NULL, never a crash, and the count of used slots holds. */
+	KUNIT_EXPECT_NULL(test, mz_pool_alloc(pool));
+	KUNIT_EXPECT_EQ(test, mz_pool_used(pool), 100UL);
+	mz_pool_free(pool, slots[42]);
+	KUNIT_EXPECT_EQ(test, mz_pool_used(pool), 99UL);
+	s = mz_pool_alloc(pool);
+	KUNIT_EXPECT_PTR_EQ(test, s, slots[42]);
+	/* A slot comes back zeroed. */
+	KUNIT_EXPECT_EQ(test, ((u8 *)s)[0], 0);
+	KUNIT_EXPECT_EQ(test, ((u8 *)s)[MZ_SLOT_SIZE - 1], 0);
+	free_percpu(pool->pcp);
+}
+
+static struct mz_table *mk_table(struct kunit *test, unsigned int bits)
+{
+	struct mz_table *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct mz_obj **b = kunit_kzalloc(test, sizeof(*b) << bits, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	mz_table_init(t, b, bits);
+	return t;
+}
+
+static void table_insert_lookup_remove(struct kunit *test)
+{
+	struct mz_table *t = mk_table(test, 4);
+	struct mz_obj a = { .va = 0x1000, .type = MEM_ALLOC_PAGES };
+	struct mz_obj b = { .va = 0x1000, .type = MEM_KMALLOC };
+	struct mz_obj c = { .va = 0x1008, .type = MEM_KMALLOC };
+
+	KUNIT_EXPECT_NULL(test, mz_table_insert(t, &a));
+	/* The page and the object nested at its start are both live. */
+	KUNIT_EXPECT_NULL(test, mz_table_insert(t, &b));
+	KUNIT_EXPECT_NULL(test, mz_table_insert(t, &c));
+	KUNIT_EXPECT_PTR_EQ(test, mz_table_lookup(t, 0x1000, false), &a);
+	KUNIT_EXPECT_PTR_EQ(test, mz_table_lookup(t, 0x1000, true), &b);
+	KUNIT_EXPECT_PTR_EQ(test, mz_table_lookup(t, 0x1008, true), &c);
+	KUNIT_EXPECT_NULL(test, mz_table_lookup(t, 0x1010, true));
+	KUNIT_EXPECT_PTR_EQ(test, mz_table_remove(t, 0x1000, true), &b);
+	KUNIT_EXPECT_NULL(test, mz_table_remove(t, 0x1000, true));
+	KUNIT_EXPECT_PTR_EQ(test, mz_table_lookup(t, 0x1000, false), &a);
+	KUNIT_EXPECT_PTR_EQ(test, mz_table_remove(t, 0x1000, false), &a);
+	KUNIT_EXPECT_PTR_EQ(test, mz_table_remove(t, 0x1008, true), &c);
+}
+
+static void table_overlap_replaces(struct kunit *test)
+{
+	struct mz_table *t = mk_table(test, 2);
+	struct mz_obj a = { .va = 0x2000, .type = MEM_KMEM_CACHE };
+	struct mz_obj b = { .va = 0x2000, .type = MEM_KMALLOC };
+
+	KUNIT_EXPECT_NULL(test, mz_table_insert(t, &a));
+	/* Same start, same level: the old object's free was never seen. */
+	KUNIT_EXPECT_PTR_EQ(test, mz_table_insert(t, &b), &a);
+	KUNIT_EXPECT_PTR_EQ(test, mz_table_lookup(t, 0x2000, true), &b);
+}
+
+#define MZ_KT_OBJS	512
+#define MZ_KT_ROUNDS	200
+
+struct table_worker {
+	struct mz_table *t;
+	struct mz_obj *objs;
+	unsigned long base;
+	int errors;
+	struct completion done;
+};
+
+static int table_worker_fn(void *arg)
+{
+	struct table_worker *w = arg;
+	int r, i;
+
+	for (r = 0; r < MZ_KT_ROUNDS; r++) {
+		for (i = 0; i < MZ_KT_OBJS; i++) {
+			w->objs[i].va = w->base + i * 8;
+			w->objs[i].type = MEM_KMALLOC;
+			if (mz_table_insert(w->t, &w->objs[i]))
+				w->errors++;
+		}
+		for (i = 0; i < MZ_KT_OBJS; i++)
+			if (mz_table_lookup(w->t, w->base + i * 8, true) != &w->objs[i])
+				w->errors++;
+		for (i = 0; i < MZ_KT_OBJS; i++)
+			if (mz_table_remove(w->t, w->base + i * 8, true) != &w->objs[i])
+				w->errors++;
+		cond_resched();
+	}
+	complete(&w->done);
+	return 0;
+}
+
+/* Every CPU inserts, finds and removes its own objects in one table. */
+static void table_concurrent(struct kunit *test)
+{
+	struct mz_table *t = mk_table(test, 6);	/* few buckets: shared chains */
+	int n = num_online_cpus() * 2, i, cpu = 0;
+	struct table_worker *w = kunit_kcalloc(test, n, sizeof(*w), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	for (i = 0; i < n; i++) {
+		struct task_struct *k;
+
+		w[i].t = t;
+		w[i].base = 0x100000UL * (i + 1);
+		w[i].objs = kunit_kcalloc(test, MZ_KT_OBJS, sizeof(struct mz_obj), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, w[i].objs);
+		init_completion(&w[i].done);
+		k = kthread_create(table_worker_fn, &w[i], "mz_kunit/%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+		kthread_bind(k, cpu);
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+		wake_up_process(k);
+	}
+	for (i = 0; i < n; i++) {
+		wait_for_completion(&w[i].done);
+		KUNIT_EXPECT_EQ(test, w[i].errors, 0);
+	}
+	for (i = 0; i < (1 << 6); i++)
+		KUNIT_EXPECT_NULL(test, t->buckets[i]);
+}
+
+static void names_intern(struct kunit *test)
+{
+	struct mz_names *n = kunit_kzalloc(test, sizeof(*n), GFP_KERNEL);
+	char (*str)[MZ_NAME_LEN] = kunit_kcalloc(test, 8, MZ_NAME_LEN, GFP_KERNEL);
+	u32 *hash = kunit_kcalloc(test, 8, sizeof(u32), GFP_KERNEL);
+	u16 a, b, c;
+
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_ASSERT_NOT_NULL(test, str);
+	KUNIT_ASSERT_NOT_NULL(test, hash);
+	mz_names_init(n, str, hash, 8);
+	a = mz_name_id(n, "bash", 16);
+	b = mz_name_id(n, "kworker/0:1", 16);
+	KUNIT_EXPECT_NE(test, a, 0);
+	KUNIT_EXPECT_NE(test, a, b);
+	KUNIT_EXPECT_EQ(test, mz_name_id(n, "bash", 16), a);
+	KUNIT_EXPECT_STREQ(test, mz_name(n, b), "kworker/0:1");
+	/* Commas and control characters would break the CSV. */
+	c = mz_name_id(n, "a,b\nc", 16);
+	KUNIT_EXPECT_STREQ(test, mz_name(n, c), "a_b_c");
+	/* Full (3/4 of 8 slots, one is "?"): new names map to id 0. */
+	mz_name_id(n, "x", 16);
+	mz_name_id(n, "y", 16);
+	KUNIT_EXPECT_EQ(test, mz_name_id(n, "z", 16), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&n->overflow), 1L);
+	KUNIT_EXPECT_STREQ(test, mz_name(n, 0), "?");
+}
+
+static void format_line(struct kunit *test)
+{
+	char *buf = kunit_kzalloc(test, 256, GFP_KERNEL);
+	struct seq_file m = { .buf = buf, .size = 256 };
+	struct mz_obj o = {
+		.va = 0xffff888001234560UL, .size = 100, .pid = 42,
+		.alloc_index = 7, .free_index = 9, .type = MEM_KMALLOC,
+		.new_type = NR_MEMORIZER_TYPES, .state = MZ_FREED,
+		.alloc_ip = mz_ip_encode(0xffffffff81234567UL),
+		.flags = MZ_F_UNSEEN,
+	};
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	mz_format_obj(&m, &o, "bash", "kmalloc-128");
+	KUNIT_EXPECT_STREQ(test, buf,
+		"ffffffff81234567,42,ffff888001234560,100,7,9,deadbeef,KMALLOC,bash,kmalloc-128,\n");
+	/* A live object prints 0 free fields; pages carry new_alloc_type. */
+	m.count = 0;
+	memset(buf, 0, 256);
+	o.state = MZ_LIVE;
+	o.type = MEM_ALLOC_PAGES;
+	o.new_type = MEM_KMALLOC;
+	o.size = 1;
+	o.flags = MZ_F_PAGES;
+	o.free_ip = mz_ip_encode(0xffffffff81000010UL);
+	o.pid = -1;
+	mz_format_obj(&m, &o, "softirq", NULL);
+	KUNIT_EXPECT_STREQ(test, buf,
+		"ffffffff81234567,-1,ffff888001234560,4096,7,0,0,ALLOC_PAGES,softirq,no-slab,KMALLOC\n");
+}
+
+static struct kunit_case memorizer_cases[] = {
+	KUNIT_CASE(pool_exhaustion_and_reuse),
+	KUNIT_CASE(table_insert_lookup_remove),
+	KUNIT_CASE(table_overlap_replaces),
+	KUNIT_CASE(table_concurrent),
+	KUNIT_CASE(names_intern),
+	KUNIT_CASE(format_line),
+	{}
+};
+
+static struct kunit_suite memorizer_suite = {
+	.name = "memorizer",
+	.test_cases = memorizer_cases,
+};
+kunit_test_suite(memorizer_suite);
+
+MODULE_LICENSE("GPL");

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The exactness self-test: writing "run" to debugfs memorizer/selftest
+ * allocates a known set of objects from every allocator family, each at a
+ * known call site with a known size, and frees a known subset.  Reading
+ * selftest lists them, so a test can check the kmap holds exactly these
+ * objects with the right sizes, types, caches, states and call sites.
+ *
+ * Each family has its own noinline function, which is the alloc and free
+ * call site the kmap must name.  This file is KASAN-instrumented like any
+ * kernel code, unlike the rest of the recorder.
+ */
+#define pr_fmt(fmt) "memorizer: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include "../slab.h"
+#include "memorizer.h"
+
+struct mz_st_obj {
+	const char *name;
+	const void *va;
+	size_t size;
+	enum memorizer_type type;
+	const char *cache;
+	bool freed;
+	const char *alloc_fn;
+	const char *free_fn;	/* NULL: freed asynchronously */
+};
+
+#define MZ_ST_MAX 32
+static struct mz_st_obj st[MZ_ST_MAX];
+static int nr_st;
+static DEFINE_MUTEX(st_lock);
+static struct kmem_cache *st_cache;
+static u64 st_first, st_last;	/* alloc_index range of the last run */
+
+/* A global KASAN registers; the kmap must show it as GLOBAL, 40 bytes. */
+static char mz_selftest_global[40];
+
+struct mz_st_rcu {
+	struct rcu_head rcu;
+	char payload[48];
+};
+
+static void st_add(const char *name, const void *va, size_t size,
+		   enum memorizer_type type, const char *alloc_fn)
+{
+	struct mz_st_obj *o = &st[nr_st++];
+	struct slab *slab;
+
+	*o = (struct mz_st_obj){ name, va, size, type, NULL, false, alloc_fn, NULL };
+	if (virt_addr_valid(va)) {
+		slab = virt_to_slab(va);
+		if (slab)
+			o->cache = slab->slab_cache->name;
+	}
+}
+
+static void st_freed(int i, const char *free_fn)
+{
+	st[i].freed = true;
+	st[i].free_fn = free_fn;
+}
+
+static noinline void mz_selftest_kmalloc(void)
+{
+	void *a = kmalloc(100, GFP_KERNEL), *b = kmalloc(200, GFP_KERNEL);
+	void *c = kmalloc_node(300, GFP_KERNEL, 0);
+	void *big = kmalloc(3 * PAGE_SIZE + 100, GFP_KERNEL);
+
+	st_add("kmalloc-live", a, 100, MEM_KMALLOC, __func__);
+	st_add("kmalloc-freed", b, 200, MEM_KMALLOC, __func__);
+	st_add("kmalloc-node", c, 300, MEM_KMALLOC_ND, __func__);
+	st_add("kmalloc-large", big, 3 * PAGE_SIZE + 100, MEM_KMALLOC, __func__);
+	kfree(b);
+	st_freed(nr_st - 3, __func__);
+	kfree(c);
+	st_freed(nr_st - 2, __func__);
+	kfree(big);
+	st_freed(nr_st - 1, __func__);
+}
+
+static noinline void mz_selftest_cache(void)
+{
+	void *a = kmem_cache_alloc(st_cache, GFP_KERNEL);
+	void *b = kmem_cache_alloc(st_cache, GFP_KERNEL);
+	void *c = kmem_cache_alloc_node(st_cache, GFP_KERNEL, 0);
+	void *bulk[3];
+	int i;
+
+	st_add("cache-live", a, 72, MEM_KMEM_CACHE, __func__);
+	st_add("cache-freed", b, 72, MEM_KMEM_CACHE, __func__);
+	st_add("cache-node", c, 72, MEM_KMEM_CACHE_ND, __func__);
+	kmem_cache_free(st_cache, b);
+	st_freed(nr_st - 2, __func__);
+	if (kmem_cache_alloc_bulk(st_cache, GFP_KERNEL, 3, bulk) != 3)
+		return;
+	for (i = 0; i < 3; i++)
+		st_add(i ? "cache-bulk-freed" : "cache-bulk-live", bulk[i], 72,
+		       MEM_KMEM_CACHE_BULK, __func__);
+	kmem_cache_free_bulk(st_cache, 2, &bulk[1]);
+	st_freed(nr_st - 2, __func__);
+	st_freed(nr_st - 1, __func__);
+}
+
+static noinline void mz_selftest_pages(void)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, 1), *q = alloc_pages(GFP_KERNEL, 0);
+	unsigned long gfp = __get_free_pages(GFP_KERNEL, 0);
+	void *exact = alloc_pages_exact(5000, GFP_KERNEL);
+	struct folio *folio = folio_alloc(GFP_KERNEL, 2);
+
+	if (p)
+		st_add("pages-live", page_address(p), 2 * PAGE_SIZE, MEM_ALLOC_PAGES, __func__);
+	if (q) {
+		st_add("pages-freed", page_address(q), PAGE_SIZE, MEM_ALLOC_PAGES, __func__);
+		__free_pages(q, 0);
+		st_freed(nr_st - 1, __func__);
+	}
+	if (gfp) {
+		st_add("getfreepages-freed", (void *)gfp, PAGE_SIZE,
+		       MEM_ALLOC_PAGES_GETFREEPAGES, __func__);
+		free_pages(gfp, 0);
+		st_freed(nr_st - 1, "free_pages");
+	}
+	if (exact)
+		st_add("pages-exact-live", exact, 5000, MEM_ALLOC_PAGES_EXACT, __func__);
+	if (folio) {
+		st_add("folio-freed", folio_address(folio), 4 * PAGE_SIZE,
+		       MEM_ALLOC_PAGES_FOLIO, __func__);
+		folio_put(folio);
+		st_freed(nr_st - 1, NULL);
+	}
+}
+
+static noinline void mz_selftest_vmalloc(void)
+{
+	void *a = vmalloc(3 * PAGE_SIZE), *b = vmalloc(PAGE_SIZE);
+
+	st_add("vmalloc-live", a, 3 * PAGE_SIZE, MEM_VMALLOC, __func__);
+	st_add("vmalloc-freed", b, PAGE_SIZE, MEM_VMALLOC, __func__);
+	vfree(b);
+	st_freed(nr_st - 1, __func__);
+}
+
+static noinline void mz_selftest_kfree_rcu(void)
+{
+	struct mz_st_rcu *r = kmalloc(sizeof(*r), GFP_KERNEL);
+
+	st_add("kfree-rcu", r, sizeof(*r), MEM_KMALLOC, __func__);
+	kfree_rcu(r, rcu);
+	st_freed(nr_st - 1, NULL);
+}
+
+/* Free what the last run left live, so runs can repeat. */
+static void mz_selftest_release(void)
+{
+	int i;
+
+	for (i = 0; i < nr_st; i++) {
+		struct mz_st_obj *o = &st[i];
+
+		if (o->freed || o->type == MEM_GLOBAL)
+			continue;
+		switch (o->type) {
+		case MEM_KMALLOC:
+		case MEM_KMALLOC_ND:
+			kfree(o->va);
+			break;
+		case MEM_KMEM_CACHE:
+		case MEM_KMEM_CACHE_ND:
+		case MEM_KMEM_CACHE_BULK:
+			kmem_cache_free(st_cache, (void *)o->va);
+			break;
+		case MEM_ALLOC_PAGES:
+			__free_pages(virt_to_page(o->va), get_order(o->size));
+			break;
+		case MEM_ALLOC_PAGES_EXACT:
+			free_pages_exact((void *)o->va, o->size);
+			break;
+		case MEM_VMALLOC:
+			vfree(o->va);
+			break;
+		default:
+			break;
+		}
+	}
+	nr_st = 0;
+}
+
+static ssize_t mz_selftest_write(struct file *f, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	char buf[8] = {};
+
+	if (count > sizeof(buf) - 1 || copy_from_user(buf, ubuf, count))
+		return -EINVAL;
+	if (strcmp(strim(buf), "run"))
+		return -EINVAL;
+	mutex_lock(&st_lock);
+	mz_selftest_release();
+	if (!st_cache)
+		st_cache = kmem_cache_create("memorizer_selftest", 72, 0, 0, NULL);
+	if (st_cache) {
+		st_first = mz_index_now() + 1;
+		mz_selftest_kmalloc();
+		mz_selftest_cache();
+		mz_selftest_pages();
+		mz_selftest_vmalloc();
+		mz_selftest_kfree_rcu();
+		st_last = mz_index_now();
+		WRITE_ONCE(mz_selftest_global[0], 1);
+		st_add("global", mz_selftest_global, sizeof(mz_selftest_global),
+		       MEM_GLOBAL, "mz_selftest_global");
+	}
+	mutex_unlock(&st_lock);
+	return st_cache ? count : -ENOMEM;
+}
+
+static int mz_selftest_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	seq_puts(m, "name,obj_va_ptr,size,alloc_type,slabname,state,alloc_fn,free_fn\n");
+	mutex_lock(&st_lock);
+	for (i = 0; i < nr_st; i++)
+		seq_printf(m, "%s,%lx,%zu,%s,%s,%s,%s,%s\n", st[i].name,
+			   (unsigned long)st[i].va, st[i].size, mz_type_name(st[i].type),
+			   st[i].cache ?: "no-slab", st[i].freed ? "freed" : "live",
+			   st[i].alloc_fn, st[i].free_fn ?: "");
+	/* Objects allocated by the run have alloc_index in this range. */
+	seq_printf(m, "# alloc_index %llu %llu\n", st_first, st_last);
+	mutex_unlock(&st_lock);
+	return 0;
+}
+
+static int mz_selftest_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, mz_selftest_show, NULL);
+}
+
+static const struct file_operations mz_selftest_fops = {
+	.open = mz_selftest_open,
+	.read = seq_read,
+	.write = mz_selftest_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+void mz_selftest_init(struct dentry *dir)
+{
+	debugfs_create_file("selftest", 0600, dir, NULL, &mz_selftest_fops);
+}

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * summary: counts by type, cache and command, and the top objects,
+ * functions and (function, cache) pairs.
+ *
+ * Only aggregates are kept: per interned name, per (access IP, cache) pair,
+ * and an N-element heap of objects, so a multi-GB kmap needs no more memory
+ * than a small one.  IPs are folded into functions only at the end, once per
+ * distinct IP rather than once per access line.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmaptool.h"
+
+static const char usage_text[] =
+	"Usage: " KT_NAME " summary [OPTIONS] [FILE...]\n"
+	"Counts objects (live, freed), bytes and accesses by alloc_type, slab cache\n"
+	"and command; the PD/RESOURCE node and HOLD/ACCESS edge counts that\n"
+	"'modelstate' writes; the top N objects by accesses, the top N accessing\n"
+	"functions and the top N (function, cache) pairs.  Functions are access IPs\n"
+	"folded by --symbols, or the raw IPs without it.\n"
+	"\n"
+	"  -n, --top N         list N entries in each top list (default 10)\n"
+	COMMON_USAGE;
+
+struct agg {
+	u64 objects, live, freed, bytes, reads, writes;
+};
+
+struct pair {		/* an (access IP, cache) pair; slot of pairs[] */
+	u64 ip;
+	u32 cache;
+	u32 used;
+	u64 reads, writes;
+};
+
+/*
+ * The (IP, cache) table is megabytes on a real kmap and probed at random,
+ * so each probe is a cache miss.  Accesses are added in batches whose slots
+ * were prefetched when they arrived: the misses then overlap instead of
+ * being paid one after another.
+ */
+#define PAIR_BATCH 32
+
+struct topobj {
+	u64 total, reads, writes, size, va, alloc_index, seq, alloc_ip;
+	u32 type, slab, comm;
+};
+
+struct fn {		/* a function, or (function, cache) */
+	long sym;	/* symbol index, or -1: then ip is the key */
+	u64 ip;
+	u32 cache;
+	u64 reads, writes;
+};
+
+struct summary {
+	u64 nobj, live, freed, stubs, bytes, lines, reads, writes, nedges;
+	struct agg *by[3];	/* alloc_type, slab cache, command; by str id */
+	size_t capby[3];
+	struct pair *pairs;	/* open addressing, counters in place */
+	u32 pmask, npairs;
+	struct pair batch[PAIR_BATCH];	/* accesses not yet added to pairs */
+	u32 nbatch;
+	struct topobj *heap;	/* min-heap: heap[0] is the weakest of the top */
+	size_t nheap, topn;
+	struct edgeset es;
+	const struct consumer *c;
+};
+
+/* Is a ranked before b?  More accesses first, then the oldest allocation. */
+static bool obj_before(const struct topobj *a, const struct topobj *b)
+{
+	if (a->total != b->total)
+		return a->total > b->total;
+	if (a->alloc_index != b->alloc_index)
+		return a->alloc_index < b->alloc_index;
+	if (a->va != b->va)
+		return a->va < b->va;
+	return a->seq < b->seq;
+}
+
+static void heap_down(struct topobj *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct topobj t;
+
+		if (l < n && obj_before(&h[m], &h[l]))
+			m = l;
+		if (r < n && obj_before(&h[m], &h[r]))
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void heap_up(struct topobj *h, size_t i)
+{
+	while (i) {
+		size_t p = (i - 1) / 2;
+		struct topobj t;
+
+		if (!obj_before(&h[p], &h[i]))
+			return;
+		t = h[i];
+		h[i] = h[p];
+		h[p] = t;
+		i = p;
+	}
+}
+
+static void top_offer(struct summary *s, const struct kobj *o)
+{
+	struct topobj t = {
+		.total = o->reads + o->writes, .reads = o->reads,
+		.writes = o->writes, .size = o->size, .va = o->va,
+		.alloc_index = o->alloc_index, .seq = o->seq,
+		.alloc_ip = o->alloc_ip, .type = o->type, .slab = o->slab,
+		.comm = o->comm,
+	};
+
+	if (!s->topn || !t.total)
+		return;
+	if (s->nheap < s->topn) {
+		s->heap[s->nheap] = t;
+		heap_up(s->heap, s->nheap++);
+	} else if (obj_before(&t, &s->heap[0])) {
+		s->heap[0] = t;
+		heap_down(s->heap, s->nheap, 0);
+	}
+}
+
+static struct agg *agg_of(struct summary *s, int k, u32 id)
+{
+	if (id >= s->capby[k]) {
+		size_t old = s->capby[k];
+
+		GROW(s->by[k], s->capby[k], (size_t)id + 1);
+		memset(s->by[k] + old, 0, (s->capby[k] - old) * sizeof(struct agg));
+	}
+	return &s->by[k][id];
+}
+
+static void s_obj(void *ctx, struct kobj *o)
+{
+	(void)ctx;
+	if (!o->stub)
+		pids_note(o->pid, o->comm);
+}
+
+static inline u32 pair_hash(u64 ip, u32 cache)
+{
+	u64 h = (ip ^ (u64)cache << 40) * 0x9e3779b97f4a7c15ull;
+
+	return (u32)(h >> 32);
+}
+
+static void pairs_grow(struct summary *s)
+{
+	struct pair *old = s->pairs;
+	u32 oldn = old ? s->pmask + 1 : 0, n = oldn ? oldn * 2 : 4096;
+
+	s->pairs = table_alloc((size_t)n * sizeof(*s->pairs));
+	s->pmask = n - 1;
+	for (u32 i = 0; i < oldn; i++) {
+		u32 j;
+
+		if (!old[i].used)
+			continue;
+		j = pair_hash(old[i].ip, old[i].cache) & s->pmask;
+		while (s->pairs[j].used)
+			j = (j + 1) & s->pmask;
+		s->pairs[j] = old[i];
+	}
+	table_free(old, (size_t)oldn * sizeof(*old));
+}
+
+static inline struct pair *pair_of(struct summary *s, u64 ip, u32 cache)
+{
+	u32 j = pair_hash(ip, cache) & s->pmask;
+
+	for (;; j = (j + 1) & s->pmask) {
+		struct pair *p = &s->pairs[j];
+
+		if (p->ip == ip && p->cache == cache && p->used)
+			return p;
+		if (!p->used)
+			break;
+	}
+	if ((s->npairs + 1) * 2 > s->pmask + 1) {
+		pairs_grow(s);
+		return pair_of(s, ip, cache);
+	}
+	s->npairs++;
+	s->pairs[j] = (struct pair){ ip, cache, 1, 0, 0 };
+	return &s->pairs[j];
+}
+
+static void pairs_flush(struct summary *s)
+{
+	for (u32 i = 0; i < s->nbatch; i++) {
+		struct pair *b = &s->batch[i], *p = pair_of(s, b->ip, b->cache);
+
+		p->reads += b->reads;
+		p->writes += b->writes;
+	}
+	s->nbatch = 0;
+}
+
+static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
+{
+	struct summary *s = ctx;
+
+	s->lines++;
+	s->reads += a->reads;
+	s->writes += a->writes;
+	__builtin_prefetch(&s->pairs[pair_hash(a->ip, o->slab) & s->pmask], 1);
+	s->batch[s->nbatch++] = (struct pair){ a->ip, o->slab, 1, a->reads, a->writes };
+	if (s->nbatch == PAIR_BATCH)
+		pairs_flush(s);
+	edges_add(&s->es, o, 0, a);
+}
+
+static void flush_edges(struct summary *s)
+{
+	s->nedges += s->es.n;
+	for (size_t i = 0; i < s->es.n; i++)
+		pids_note(s->es.e[i].pid, 0);
+	edges_reset(&s->es);
+}
+
+static void s_end(void *ctx, struct kobj *o)
+{
+	struct summary *s = ctx;
+	u32 ids[3] = { o->type, o->slab, o->comm };
+	bool live = o->free_index == 0;
+
+	s->nobj++;
+	if (o->stub) {
+		s->stubs++;
+	} else {
+		s->live += live;
+		s->freed += !live;
+	}
+	s->bytes += o->size;
+	for (int k = 0; k < 3; k++) {
+		struct agg *g = agg_of(s, k, ids[k]);
+
+		g->objects++;
+		if (!o->stub) {
+			g->live += live;
+			g->freed += !live;
+		}
+		g->bytes += o->size;
+		g->reads += o->reads;
+		g->writes += o->writes;
+	}
+	top_offer(s, o);
+	if (s->c->grouped)
+		flush_edges(s);
+}
+
+static void s_finish(void *ctx)
+{
+	flush_edges(ctx);
+	pairs_flush(ctx);
+}
+
+/* ---- report ------------------------------------------------------------ */
+
+static struct agg *sort_agg;
+
+static int cmp_agg(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	if (sort_agg[x].objects != sort_agg[y].objects)
+		return sort_agg[x].objects > sort_agg[y].objects ? -1 : 1;
+	return strcmp(str_show(x), str_show(y));
+}
+
+static void print_by(struct summary *s, int k, const char *title)
+{
+	u32 *ids = xmalloc((s->capby[k] + 1) * sizeof(*ids));
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->capby[k]; i++)
+		if (s->by[k][i].objects)
+			ids[n++] = (u32)i;
+	sort_agg = s->by[k];
+	sort_n(ids, n, sizeof(*ids), cmp_agg);
+	printf("\nby %s:\n  %-24s %12s %12s %12s %12s %12s %12s\n", title,
+	       "name", "objects", "live", "freed", "bytes", "reads", "writes");
+	for (size_t i = 0; i < n; i++) {
+		struct agg *g = &s->by[k][ids[i]];
+
+		printf("  %-24s %12llu %12llu %12llu %12llu %12llu %12llu\n",
+		       str_show(ids[i]), (unsigned long long)g->objects,
+		       (unsigned long long)g->live, (unsigned long long)g->freed,
+		       (unsigned long long)g->bytes, (unsigned long long)g->reads,
+		       (unsigned long long)g->writes);
+	}
+	free(ids);
+}
+
+static int cmp_top(const void *a, const void *b)
+{
+	return obj_before(a, b) ? -1 : obj_before(b, a) ? 1 : 0;
+}
+
+static void print_top_objects(struct summary *s)
+{
+	char site[SYMBUF];
+
+	sort_n(s->heap, s->nheap, sizeof(*s->heap), cmp_top);
+	printf("\ntop %zu objects by accesses:\n  %12s %12s %12s  %s\n", s->topn,
+	       "accesses", "reads", "writes",
+	       "obj_va_ptr alloc_index size type cache command alloc_site");
+	for (size_t i = 0; i < s->nheap; i++) {
+		struct topobj *t = &s->heap[i];
+
+		sym_format(t->alloc_ip, site, sizeof(site));
+		printf("  %12llu %12llu %12llu  %llx %llu %llu %s %s %s %s",
+		       (unsigned long long)t->total, (unsigned long long)t->reads,
+		       (unsigned long long)t->writes, (unsigned long long)t->va,
+		       (unsigned long long)t->alloc_index,
+		       (unsigned long long)t->size, str_show(t->type),
+		       str_show(t->slab), str_show(t->comm), site);
+		if (syms_have_src() && *sym_src(t->alloc_ip))
+			printf(" (%s)", sym_src(t->alloc_ip));
+		putchar('\n');
+	}
+}
+
+static int cmp_fn(const void *a, const void *b)
+{
+	const struct fn *x = a, *y = b;
+	u64 tx = x->reads + x->writes, ty = y->reads + y->writes;
+	int c;
+
+	if (tx != ty)
+		return tx > ty ? -1 : 1;
+	/* ties: named functions by name, then raw addresses by value */
+	if ((x->sym >= 0) != (y->sym >= 0))
+		return x->sym >= 0 ? -1 : 1;
+	if (x->sym >= 0) {
+		c = strcmp(sym_name(x->sym), sym_name(y->sym));
+		if (c)
+			return c;
+		if (x->sym != y->sym)
+			return x->sym < y->sym ? -1 : 1;
+	} else if (x->ip != y->ip) {
+		return x->ip < y->ip ? -1 : 1;
+	}
+	return strcmp(str_show(x->cache), str_show(y->cache));
+}
+
+/* Folds the (IP, cache) pairs into functions, or (function, cache) pairs. */
+static struct fn *fold(struct summary *s, bool by_cache, size_t *nout)
+{
+	struct fn *f = NULL;
+	size_t n = 0, cap = 0;
+	struct hmap m;
+
+	hmap_init(&m, s->npairs);
+	for (size_t i = 0; i <= s->pmask; i++) {
+		struct pair *p = &s->pairs[i];
+		u64 key, key2;
+		bool isnew;
+		long sym;
+		u32 *v;
+
+		if (!p->used)
+			continue;
+		sym = sym_index(p->ip);
+		key = sym >= 0 ? (u64)sym : p->ip;
+		key2 = (sym >= 0 ? 1ull << 32 : 0) | (by_cache ? p->cache : 0);
+		v = hmap_put(&m, key, key2, &isnew);
+
+		if (isnew) {
+			GROW(f, cap, n + 1);
+			*v = (u32)n;
+			memset(&f[n], 0, sizeof(f[n]));
+			f[n].sym = sym;
+			f[n].ip = sym >= 0 ? 0 : p->ip;
+			f[n].cache = by_cache ? p->cache : 0;
+			n++;
+		}
+		f[*v].reads += p->reads;
+		f[*v].writes += p->writes;
+	}
+	hmap_free(&m);
+	sort_n(f, n, sizeof(*f), cmp_fn);
+	*nout = n;
+	return f;
+}
+
+static void print_fns(struct summary *s, bool by_cache)
+{
+	size_t n;
+	struct fn *f = fold(s, by_cache, &n);
+
+	if (by_cache)
+		printf("\ntop %zu (function, cache) pairs:\n", s->topn);
+	else
+		printf("\ntop %zu accessing functions:\n", s->topn);
+	printf("  %12s %12s %12s  %s\n", "accesses", "reads", "writes",
+	       by_cache ? "function cache" : "function");
+	for (size_t i = 0; i < n && i < s->topn; i++) {
+		char name[SYMBUF];
+
+		if (f[i].sym >= 0)
+			sym_func_name(f[i].sym, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%llx", (unsigned long long)f[i].ip);
+		printf("  %12llu %12llu %12llu  %s",
+		       (unsigned long long)(f[i].reads + f[i].writes),
+		       (unsigned long long)f[i].reads,
+		       (unsigned long long)f[i].writes, name);
+		if (by_cache)
+			printf(" %s", str_show(f[i].cache));
+		putchar('\n');
+	}
+	free(f);
+}
+
+static void report(struct summary *s)
+{
+	size_t npd;
+
+	free(pids_sorted(&npd));
+	printf("objects: %llu (live %llu, freed %llu", (unsigned long long)s->nobj,
+	       (unsigned long long)s->live, (unsigned long long)s->freed);
+	if (s->stubs)
+		printf(", only in accesses %llu", (unsigned long long)s->stubs);
+	printf("), %llu bytes\n", (unsigned long long)s->bytes);
+	printf("accesses: %llu lines, %llu reads, %llu writes\n",
+	       (unsigned long long)s->lines, (unsigned long long)s->reads,
+	       (unsigned long long)s->writes);
+	printf("model: %zu PD nodes, %llu RESOURCE nodes, %llu HOLD edges, "
+	       "%llu ACCESS edges\n", npd, (unsigned long long)s->nobj,
+	       (unsigned long long)(s->nobj - s->stubs),
+	       (unsigned long long)s->nedges);
+	print_by(s, 0, "alloc_type");
+	print_by(s, 1, "slab cache");
+	print_by(s, 2, "command");
+	print_top_objects(s);
+	print_fns(s, false);
+	print_fns(s, true);
+}
+
+int cmd_summary(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "top", 1, NULL, 'n' },
+		COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct common co = { 0 };
+	struct summary s = { 0 };
+	struct consumer c = {
+		.obj = s_obj, .acc = s_acc, .end = s_end, .finish = s_finish,
+		.ctx = &s,
+	};
+	int opt;
+
+	s.topn = 10;
+	s.c = &c;
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "n:", lo, NULL)) != -1) {
+		if (common_opt(&co, opt, optarg, "summary", usage_text))
+			continue;
+		switch (opt) {
+		case 'n':
+			s.topn = opt_u64("--top", optarg);
+			if (s.topn > 1000000)
+				die_usage("--top: at most 1000000");
+			break;
+		}
+	}
+	common_setup(&co);
+	s.heap = xmalloc((s.topn + 1) * sizeof(*s.heap));
+	pairs_grow(&s);
+	edges_init(&s.es);
+	read_inputs(argv + optind, argc - optind, &co.ro, &c);
+	report(&s);
+	xfclose_out(stdout, "-");
+	return 0;
+}

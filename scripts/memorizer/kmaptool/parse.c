@@ -1,0 +1,805 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lines to records: kmap object and access lines, allocations and accesses
+ * CSV rows.
+ *
+ * Two decoders per kmap line.  The fast one handles the form the kernel
+ * prints (11 or 4 fields, plain numbers) 8 bytes at a time without a branch
+ * per character: on a multi-GB kmap, per-character loops and strtoull()
+ * would be most of the run time.  Anything it does not accept goes to the
+ * general decoder, which accepts every form kmap-format.md allows and is
+ * the one that words the error messages.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "input.h"
+#include "scan.h"
+
+#define MAXF 64
+
+/* ---- scalar number parsing ---------------------------------------------- */
+
+signed char hexval[256];
+
+static void init_hexval(void)
+{
+	memset(hexval, -1, sizeof(hexval));
+	for (int i = 0; i < 10; i++)
+		hexval['0' + i] = (signed char)i;
+	for (int i = 0; i < 6; i++) {
+		hexval['a' + i] = (signed char)(10 + i);
+		hexval['A' + i] = (signed char)(10 + i);
+	}
+}
+
+bool parse_hex(const char *s, size_t n, u64 *v)
+{
+	u64 x = 0;
+
+	if (!hexval['f'])
+		init_hexval();
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		n -= 2;
+	}
+	if (n == 0)
+		return false;
+	while (n > 1 && *s == '0') {	/* leading zeros do not overflow */
+		s++;
+		n--;
+	}
+	if (n > 16)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int d = hexval[(unsigned char)s[i]];
+
+		if (d < 0)
+			return false;
+		x = x << 4 | (u64)d;
+	}
+	*v = x;
+	return true;
+}
+
+bool parse_udec(const char *s, size_t n, u64 *v)
+{
+	u64 x = 0;
+
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+
+		if (d > 9)
+			return false;
+		if (x > (UINT64_MAX - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return true;
+}
+
+bool parse_sdec(const char *s, size_t n, s64 *v)
+{
+	bool neg = false;
+	u64 x;
+
+	if (n && (*s == '-' || *s == '+')) {
+		neg = *s == '-';
+		s++;
+		n--;
+	}
+	if (!parse_udec(s, n, &x))
+		return false;
+	if (neg) {
+		if (x > (u64)INT64_MAX + 1)
+			return false;
+		*v = (s64)(0 - x);
+	} else {
+		if (x > (u64)INT64_MAX)
+			return false;
+		*v = (s64)x;
+	}
+	return true;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Parsing may run in several threads: what they write is their own. */
+static const struct read_opts *ropts;
+static u64 nbad, norphan, next_seq;
+static __thread char errmsg[512];
+
+u64 parse_seq(void)
+{
+	return next_seq++;
+}
+
+__attribute__((format(printf, 1, 2)))
+static bool bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/*
+ * Called with errmsg set for line k->lines: counts the line under
+ * --lenient, else marks the sink failed, which stops the parsing; whoever
+ * delivers the records up to there then reports (parse_fail()).
+ */
+static void reject(struct sink *k)
+{
+	if (ropts->lenient) {
+		k->nbad++;
+		return;
+	}
+	k->failed = true;
+	k->errline = k->lines;
+	snprintf(k->err, sizeof(k->err), "%s", errmsg);
+}
+
+void parse_fail(struct src *s, u64 line, const char *what)
+{
+	fflush(stdout);
+	fprintf(stderr, KT_NAME ": %s:%llu: expected %s\n", s->name,
+		(unsigned long long)line, what);
+	exit(EXIT_DATA);
+}
+
+void parse_count(u64 bad_lines, u64 orphan_lines)
+{
+	nbad += bad_lines;
+	norphan += orphan_lines;
+}
+
+/* The offending text, made printable and cut short, for messages. */
+static const char *shown(const char *p, size_t n)
+{
+	static __thread char b[4][48];
+	static __thread int k;
+	char *o = b[k++ & 3];
+	size_t i, m = n > 32 ? 32 : n;
+
+	for (i = 0; i < m; i++)
+		o[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?';
+	if (m < n) {
+		memcpy(o + m, "...", 3);
+		m += 3;
+	}
+	o[m] = '\0';
+	return o;
+}
+
+void parse_init(const struct read_opts *ro)
+{
+	ropts = ro;
+	init_hexval();
+}
+
+void parse_report(void)
+{
+	if (!nbad && !norphan)
+		return;
+	fflush(stdout);
+	fprintf(stderr, KT_NAME ": --lenient: skipped %llu lines "
+		"(%llu malformed, %llu access lines of skipped objects)\n",
+		(unsigned long long)(nbad + norphan), (unsigned long long)nbad,
+		(unsigned long long)norphan);
+}
+
+/* ---- general decoder --------------------------------------------------- */
+
+struct fld {
+	const char *p;
+	size_t n;
+};
+
+/* kmap lines: plain commas, no quoting (the kernel prints comm raw). */
+static int split_plain(const char *s, size_t len, struct fld *f)
+{
+	const char *e = s + len, *c;
+	int nf = 0;
+
+	for (;;) {
+		c = memchr(s, ',', (size_t)(e - s));
+		if (nf < MAXF) {
+			f[nf].p = s;
+			f[nf].n = (size_t)((c ? c : e) - s);
+		}
+		nf++;
+		if (!c)
+			return nf;
+		s = c + 1;
+	}
+}
+
+/* CSV rows: as kmap lines, plus RFC 4180 quoted fields, unquoted in place. */
+static int split_csv(char *s, size_t len, struct fld *f)
+{
+	char *e = s + len;
+	int nf = 0;
+
+	for (;;) {
+		char *start = s, *o;
+
+		if (s < e && *s == '"') {
+			o = start;
+			s++;
+			for (;;) {
+				if (s == e)
+					return bad("a closing '\"' in a quoted field"), -1;
+				if (*s == '"') {
+					if (s + 1 < e && s[1] == '"') {
+						*o++ = '"';
+						s += 2;
+						continue;
+					}
+					s++;
+					break;
+				}
+				*o++ = *s++;
+			}
+			if (s < e && *s != ',')
+				return bad("',' after a quoted field"), -1;
+		} else {
+			while (s < e && *s != ',')
+				s++;
+			o = s;
+		}
+		if (nf < MAXF) {
+			f[nf].p = start;
+			f[nf].n = (size_t)(o - start);
+		}
+		nf++;
+		if (s == e)
+			return nf;
+		s++;
+	}
+}
+
+#define HEX(i, name, dst)						\
+	do {								\
+		if (!parse_hex(f[i].p, f[i].n, dst))			\
+			return bad("hexadecimal " name ", found '%s'",	\
+				   shown(f[i].p, f[i].n));		\
+	} while (0)
+#define UDEC(i, name, dst)						\
+	do {								\
+		if (!parse_udec(f[i].p, f[i].n, dst))			\
+			return bad("unsigned decimal " name ", found '%s'", \
+				   shown(f[i].p, f[i].n));		\
+	} while (0)
+#define SDEC(i, name, dst)						\
+	do {								\
+		if (!parse_sdec(f[i].p, f[i].n, dst))			\
+			return bad("decimal " name ", found '%s'",	\
+				   shown(f[i].p, f[i].n));		\
+	} while (0)
+
+/*
+ * Interning, the other hot spot.  Strings of up to 16 bytes (nearly all
+ * types, caches and commands) are keyed by two masked 8-byte loads, which
+ * the padding after every chunk makes safe: no byte loop, no memcmp().  A
+ * per-field memory of the last value skips even that for runs.
+ */
+struct skey {
+	u64 w0, w1;
+	size_t len;
+};
+
+struct sslot {
+	u64 w0, w1;
+	u32 len1;	/* length + 1; 0: empty */
+	u32 id;
+};
+
+/* per thread: no locking on the hot path */
+static __thread struct sslot *stab;
+static __thread u32 stab_mask, stab_n;
+
+static inline u64 lomask(size_t n)
+{
+	return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+}
+
+static inline struct skey skey(const char *p, size_t n)
+{
+	struct skey k = { ld8(p) & lomask(n), 0, n };
+
+	if (n > 8)
+		k.w1 = ld8(p + 8) & lomask(n - 8);
+	return k;
+}
+
+static void stab_grow(void)
+{
+	struct sslot *old = stab;
+	u32 oldn = stab ? stab_mask + 1 : 0, n = oldn ? oldn * 2 : 1024;
+
+	stab = xcalloc(n, sizeof(*stab));
+	stab_mask = n - 1;
+	for (u32 i = 0; i < oldn; i++) {
+		u32 j;
+
+		if (!old[i].len1)
+			continue;
+		j = (u32)((old[i].w0 ^ old[i].len1) * 0x9e3779b97f4a7c15ull ^
+			  old[i].w1 * 0xc2b2ae3d27d4eb4full) >> 7 & stab_mask;
+		while (stab[j].len1)
+			j = (j + 1) & stab_mask;
+		stab[j] = old[i];
+	}
+	free(old);
+}
+
+/* Intern the n bytes at p; SRC_PAD readable bytes must follow. */
+static u32 intern_fast(const char *p, size_t n)
+{
+	struct skey k;
+	u32 j;
+
+	if (n > 16)
+		return str_intern(p, n);
+	if ((stab_n + 1) * 2 > stab_mask + 1 || !stab)
+		stab_grow();
+	k = skey(p, n);
+	j = (u32)((k.w0 ^ (n + 1)) * 0x9e3779b97f4a7c15ull ^
+		  k.w1 * 0xc2b2ae3d27d4eb4full) >> 7 & stab_mask;
+	for (;; j = (j + 1) & stab_mask) {
+		struct sslot *e = &stab[j];
+
+		if (!e->len1) {
+			e->w0 = k.w0;
+			e->w1 = k.w1;
+			e->len1 = (u32)n + 1;
+			e->id = str_intern(p, n);
+			stab_n++;
+			return e->id;
+		}
+		if (e->len1 == n + 1 && e->w0 == k.w0 && e->w1 == k.w1)
+			return e->id;
+	}
+}
+
+struct strcache {
+	struct skey k;
+	u32 id;
+};
+
+static inline u32 intern_cached(struct strcache *c, const char *s, size_t n)
+{
+	struct skey k;
+
+	if (n > 16)
+		return str_intern(s, n);
+	k = skey(s, n);
+	if (k.len == c->k.len && k.w0 == c->k.w0 && k.w1 == c->k.w1)
+		return c->id;
+	c->k = k;
+	c->id = intern_fast(s, n);
+	return c->id;
+}
+
+/* alloc_type as a name; the number form of kmap-format.md becomes the name. */
+static u32 intern_type(struct strcache *c, const char *s, size_t n)
+{
+	u64 v;
+
+	if (n <= 16) {
+		struct skey k = skey(s, n);
+
+		if (k.len == c->k.len && k.w0 == c->k.w0 && k.w1 == c->k.w1)
+			return c->id;
+	}
+	if (n && n <= 18 && parse_hex(s, n, &v) && v < NR_ALLOC_TYPES) {
+		const char *name = alloc_type_names[v];
+		u32 id = str_intern(name, strlen(name));
+
+		if (n <= 16) {
+			c->k = skey(s, n);
+			c->id = id;
+		}
+		return id;
+	}
+	return intern_cached(c, s, n);
+}
+
+static __thread struct strcache c_type = { .k.len = (size_t)-1 },
+	c_comm = { .k.len = (size_t)-1 }, c_slab = { .k.len = (size_t)-1 },
+	c_ntype = { .k.len = (size_t)-1 };
+
+u32 alloc_type_id(const char *s)
+{
+	u64 v;
+
+	if (parse_hex(s, strlen(s), &v) && v < NR_ALLOC_TYPES)
+		s = alloc_type_names[v];
+	return str_intern(s, strlen(s));
+}
+
+/*
+ * The 11 object fields.  ncols is the number of columns of this kind of line
+ * (11, or more under a CSV header naming extra trailing columns).  The
+ * kernel prints comm raw, so a comm containing ',' yields extra fields: the
+ * command is everything between the 8 leading and the trailing fields.
+ */
+static bool decode_obj(struct fld *f, int nf, u32 ncols, const char *what,
+		       struct kobj *o)
+{
+	int tail = (int)ncols - 9, cend;
+
+	if (nf < (int)ncols)
+		return bad("%u comma-separated fields (%s), found %d", ncols,
+			   what, nf);
+	if (nf > MAXF)
+		return bad("at most %d comma-separated fields, found %d", MAXF, nf);
+	HEX(0, "alloc_ip", &o->alloc_ip);
+	SDEC(1, "pid", &o->pid);
+	HEX(2, "obj_va_ptr", &o->va);
+	UDEC(3, "size", &o->size);
+	UDEC(4, "alloc_index", &o->alloc_index);
+	UDEC(5, "free_index", &o->free_index);
+	HEX(6, "free_ip", &o->free_ip);
+	o->type = intern_type(&c_type, f[7].p, f[7].n);
+	cend = nf - tail;	/* one past the command's last field */
+	o->comm = intern_cached(&c_comm, f[8].p,
+				(size_t)(f[cend - 1].p + f[cend - 1].n - f[8].p));
+	o->slab = intern_cached(&c_slab, f[cend].p, f[cend].n);
+	o->new_type = intern_type(&c_ntype, f[cend + 1].p, f[cend + 1].n);
+	return true;
+}
+
+static bool decode_acc(struct fld *f, int nf, int first, struct kacc *a)
+{
+	if (nf != first + 4)
+		return bad("%d comma-separated fields (an access %s), found %d",
+			   first + 4, first ? "row" : "line", nf);
+	HEX(first, "access_ip", &a->ip);
+	UDEC(first + 1, "write_count", &a->writes);
+	UDEC(first + 2, "read_count", &a->reads);
+	SDEC(first + 3, "access_pid", &a->pid);
+	return true;
+}
+
+/* ---- fast decoder ------------------------------------------------------ */
+
+#define FAST_HEX(dst)							\
+	do {								\
+		n = hexlen(q);						\
+		if (n - 1 > 15 || q[n] != ',')				\
+			return NULL;					\
+		dst = hexn(q, n);					\
+		q += n + 1;						\
+	} while (0)
+#define FAST_DEC(dst, term)						\
+	do {								\
+		n = declen(q);						\
+		if (n - 1 > 15 || q[n] != (term))			\
+			return NULL;					\
+		dst = decn(q, n);					\
+		q += n + 1;						\
+	} while (0)
+
+/* An access line as the kernel prints it; NULL: let decode_acc() judge. */
+static inline const char *fast_acc(const char *q, struct kacc *a)
+{
+	unsigned n;
+	u64 pid;
+
+	if (q[0] == ' ' && q[1] == ' ' && q[2] != ' ' && q[2] != '\t')
+		q += 2;		/* the kernel's indentation */
+	else
+		while (*q == ' ' || *q == '\t')
+			q++;
+	FAST_HEX(a->ip);
+	FAST_DEC(a->writes, ',');
+	FAST_DEC(a->reads, ',');
+	n = declen(q);
+	if (n - 1 > 15)
+		return NULL;
+	pid = decn(q, n);
+	q += n;
+	if (*q == '\r')
+		q++;
+	if (*q != '\n')
+		return NULL;
+	a->pid = (s64)pid;
+	return q + 1;
+}
+
+/* An object line with exactly 11 plain fields; NULL: decode_obj() judges. */
+static inline const char *fast_obj(const char *q, struct kobj *o)
+{
+	unsigned n;
+	size_t l;
+	u64 pid;
+
+	FAST_HEX(o->alloc_ip);
+	FAST_DEC(pid, ',');
+	FAST_HEX(o->va);
+	FAST_DEC(o->size, ',');
+	FAST_DEC(o->alloc_index, ',');
+	FAST_DEC(o->free_index, ',');
+	FAST_HEX(o->free_ip);
+	l = strfield(q);
+	if (q[l] != ',')
+		return NULL;
+	o->type = intern_type(&c_type, q, l);
+	q += l + 1;
+	l = strfield(q);
+	if (q[l] != ',')
+		return NULL;
+	o->comm = intern_cached(&c_comm, q, l);
+	q += l + 1;
+	l = strfield(q);
+	if (q[l] != ',')
+		return NULL;
+	o->slab = intern_cached(&c_slab, q, l);
+	q += l + 1;
+	l = strfield(q);
+	if (q[l] != '\n')
+		return NULL;	/* more fields: a ',' in comm, or garbage */
+	if (l && q[l - 1] == '\r')
+		l--;
+	o->new_type = intern_type(&c_ntype, q, l);
+	o->pid = (s64)pid;
+	q += l;
+	return q + (*q == '\r') + 1;
+}
+
+/* ---- kmap -------------------------------------------------------------- */
+
+static inline size_t line_len(const char *p)
+{
+	const char *nl = rawmemchr(p, '\n');
+	size_t n = (size_t)(nl - p);
+
+	return n && p[n - 1] == '\r' ? n - 1 : n;
+}
+
+/* Where the next record goes. */
+static inline struct rec *rec_slot(struct sink *k)
+{
+	if (k->d)
+		return &k->tmp;
+	if (k->cap - k->n < sizeof(struct rec)) {
+		k->cap = k->cap ? k->cap * 2 : 1 << 20;
+		k->buf = xrealloc(k->buf, k->cap);
+	}
+	return (struct rec *)(k->buf + k->n);
+}
+
+static inline void rec_commit(struct sink *k, struct rec *r)
+{
+	if (k->d)
+		deliver(k->d, r);
+	else
+		k->n += rec_size(r->kind);
+}
+
+/*
+ * Parses the whole lines in [p, end) (SRC_PAD readable bytes after end)
+ * into records for k, until the end or the first malformed line.
+ */
+void parse_region(struct sink *k, char *p, char *end)
+{
+	struct fld f[MAXF];
+
+	while (p < end) {
+		struct rec *r = rec_slot(k);
+		const char *next;
+		size_t len, i;
+		int nf;
+
+		k->lines++;
+		if (k->s && !(k->lines & 0xffff))
+			src_release(k->s, p);	/* all before p is delivered */
+		if (*p == ' ' || *p == '\t') {
+			r->kind = R_ACC;
+			if (k->have) {
+				next = fast_acc(p, &r->a);
+				if (next) {
+					len = (size_t)(next - p) - 1;
+					goto acc;
+				}
+			}
+			len = line_len(p);
+			next = p + (p[len] == '\r') + len + 1;
+			for (i = 0; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
+				;
+			if (i == len)
+				goto skip;	/* blank line */
+			if (!k->have) {
+				if (k->orphans) {
+					k->norphan++;
+					goto skip;
+				}
+				bad("an object line before the first access line");
+				goto reject;
+			}
+			nf = split_plain(p + i, len - i, f);
+			if (!decode_acc(f, nf, 0, &r->a))
+				goto reject;
+acc:
+			if (len && p[len - 1] == '\r')
+				len--;
+			r->a.line = p;
+			r->a.linelen = len;
+			rec_commit(k, r);
+			goto skip;
+		}
+		if (*p == '\n' || (*p == '\r' && p[1] == '\n')) {
+			p += 1 + (*p == '\r');	/* blank line */
+			continue;
+		}
+		k->have = false;
+		r->kind = R_OBJ;
+		next = fast_obj(p, &r->o);
+		if (next) {
+			len = (size_t)(next - p) - 1;
+			if (len && p[len - 1] == '\r')
+				len--;
+		} else {
+			len = line_len(p);
+			next = p + (p[len] == '\r') + len + 1;
+			nf = split_plain(p, len, f);
+			if (!decode_obj(f, nf, 11, "an object line", &r->o)) {
+				k->orphans = true;	/* its accesses have no object */
+				goto reject;
+			}
+		}
+		k->orphans = false;
+		r->o.line = p;
+		r->o.linelen = len;
+		k->have = true;
+		rec_commit(k, r);
+		goto skip;
+reject:
+		reject(k);
+		if (k->failed)
+			return;
+skip:
+		p = (char *)next;
+	}
+}
+
+void parse_kmap(struct src *s, struct consumer *c)
+{
+	struct delivery d = { .c = c };
+	struct sink k = { .d = &d, .s = s };
+	struct rec eof = { .kind = R_EOF };
+	char *p, *end;
+
+	if (s->map && pool_wanted()) {
+		pool_run(s, c);
+		return;
+	}
+	while (!k.failed && src_next(s, &p, &end))
+		parse_region(&k, p, end);
+	parse_count(k.nbad, k.norphan);
+	if (k.failed)
+		parse_fail(s, k.errline, k.err);
+	deliver(&d, &eof);
+}
+
+/* ---- CSV files --------------------------------------------------------- */
+
+/* Rows of a CSV file one at a time, the header and blank lines skipped. */
+struct rows {
+	struct src *s;
+	char *p, *end;
+};
+
+static bool next_row(struct rows *r, char **line, size_t *len)
+{
+	char *nl;
+
+	for (;;) {
+		if (r->p >= r->end) {
+			if (!src_next(r->s, &r->p, &r->end))
+				return false;
+			continue;
+		}
+		nl = rawmemchr(r->p, '\n');
+		*line = r->p;
+		*len = (size_t)(nl - r->p);
+		if (*len && nl[-1] == '\r')
+			(*len)--;
+		r->p = nl + 1;
+		if (!(++r->s->lineno & 0xffff))
+			src_release(r->s, *line);
+		if (r->s->lineno > 1 && *len)
+			return true;
+	}
+}
+
+void parse_allocs(struct src *s, struct consumer *c, bool table)
+{
+	struct rows r = { .s = s };
+	struct sink k = { 0 };
+	struct fld f[MAXF];
+	struct kobj o;
+	char *line;
+	size_t len;
+
+	memset(&o, 0, sizeof(o));
+	while (next_row(&r, &line, &len)) {
+		int nf = split_csv(line, len, f);
+
+		k.lines = s->lineno;
+		if (nf < 0 || !decode_obj(f, nf, s->ncols, "an allocations row", &o)) {
+			reject(&k);
+			if (k.failed)
+				break;
+			continue;
+		}
+		o.reads = o.writes = o.naccess = 0;
+		o.stub = false;
+		o.seq = parse_seq();
+		c->obj(c->ctx, &o);
+		if (table)
+			table_add(&o);
+		else
+			c->end(c->ctx, &o);
+	}
+	parse_count(k.nbad, 0);
+	if (k.failed)
+		parse_fail(s, k.errline, k.err);
+}
+
+void parse_accesses(struct src *s, struct consumer *c)
+{
+	struct rows r = { .s = s };
+	struct sink k = { 0 };
+	struct fld f[MAXF];
+	struct kacc a;
+	char *line;
+	size_t len;
+
+	memset(&a, 0, sizeof(a));
+	while (next_row(&r, &line, &len)) {
+		struct kobj *o;
+		u64 va, idx;
+		int nf = split_csv(line, len, f);
+
+		k.lines = s->lineno;
+		if (nf < 0)
+			goto reject;
+		if (nf != (int)s->ncols) {
+			bad("%u comma-separated fields (an accesses row), found %d",
+			    s->ncols, nf);
+			goto reject;
+		}
+		if (!parse_hex(f[0].p, f[0].n, &va)) {
+			bad("hexadecimal obj_va_ptr, found '%s'", shown(f[0].p, f[0].n));
+			goto reject;
+		}
+		if (!parse_udec(f[1].p, f[1].n, &idx)) {
+			bad("unsigned decimal alloc_index, found '%s'",
+			    shown(f[1].p, f[1].n));
+			goto reject;
+		}
+		if (!decode_acc(f, 6, 2, &a))
+			goto reject;
+		o = table_find_or_stub(va, idx, c);
+		o->reads += a.reads;
+		o->writes += a.writes;
+		o->naccess++;
+		c->acc(c->ctx, o, &a);
+		continue;
+reject:
+		reject(&k);
+		if (k.failed)
+			break;
+	}
+	parse_count(k.nbad, 0);
+	if (k.failed)
+		parse_fail(s, k.errline, k.err);
+}

@@ -1,0 +1,291 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kmaptool host tests.  Two kinds:
+#  - cases/NAME/: cmd (run in data/ with kt = kmaptool, $T a scratch
+#    directory), out (exact stdout), err (exact stderr; absent: empty),
+#    rc (exit status; absent: 0).  Every case runs with parser threads
+#    (KMAPTOOL_THREADS=4) and without (=1): both must give the same answer.
+#  - the checks below: pandas, streaming a generated multi-million-line
+#    kmap, addr2line, Graphviz, help and the man page.
+# Ends with "N passed, M failed"; exits non-zero if any failed.
+
+set -u
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+KT=$top/kmaptool
+GEN=$here/genkmap
+DATA=$here/data
+PY=/usr/bin/python3	# Debian's, which has python3-pandas (not a venv's)
+T=$(mktemp -d "${TMPDIR:-/tmp}/kmaptool-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+export T
+passed=0 failed=0
+
+kt() { "$KT" "$@"; }
+export -f kt
+export KT
+
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+notok() {
+	echo "not ok - $1"
+	shift
+	[ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/#   /' | head -n 40
+	failed=$((failed + 1))
+}
+
+[ -x "$KT" ] && [ -x "$GEN" ] || { echo "build first: make -C $top"; exit 1; }
+
+# ---- data-driven cases ----------------------------------------------------
+
+run_case() {	# CASE_DIR THREADS: results in $T/out, $T/err, $T/rc
+	local dir=$1 mode=$2
+	(cd "$DATA" && T=$T/work KMAPTOOL_THREADS=$mode bash -c "$(cat "$dir/cmd")") \
+		> "$T/out" 2> "$T/err"
+	echo $? > "$T/rc"
+}
+
+for dir in "$here"/cases/*/; do
+	dir=${dir%/}
+	name=$(basename "$dir")
+	want_rc=0
+	[ -f "$dir/rc" ] && want_rc=$(cat "$dir/rc")
+	why=()
+	for mode in 4 1; do
+		rm -rf "$T/work"; mkdir -p "$T/work"
+		run_case "$dir" $mode
+		got_rc=$(cat "$T/rc")
+		if ! cmp -s "$T/out" "$dir/out"; then
+			why+=("stdout differs (threads $mode):" "$(diff "$dir/out" "$T/out" | head -n 20)")
+		fi
+		if [ -f "$dir/err" ]; then
+			cmp -s "$T/err" "$dir/err" ||
+				why+=("stderr differs (threads $mode):" "$(diff "$dir/err" "$T/err")")
+		elif [ -s "$T/err" ]; then
+			why+=("unexpected stderr (threads $mode):" "$(head -n 5 "$T/err")")
+		fi
+		[ "$got_rc" = "$want_rc" ] ||
+			why+=("exit status $got_rc, expected $want_rc (threads $mode)")
+	done
+	if [ ${#why[@]} -eq 0 ]; then ok "$name"; else notok "$name" "${why[@]}"; fi
+done
+
+# ---- help and man page ----------------------------------------------------
+
+out=$("$KT" --help) && grep -q '^Usage: kmaptool SUBCOMMAND' <<< "$out" &&
+	ok "help: kmaptool --help" || notok "help: kmaptool --help"
+for sub in summary filter csv modelstate share dot; do
+	out=$("$KT" $sub --help 2>&1); rc=$?
+	if [ $rc -eq 0 ] && grep -q "^Usage: kmaptool $sub " <<< "$out" &&
+	   grep -q -- '--symbols' <<< "$out"; then
+		ok "help: kmaptool $sub --help"
+	else
+		notok "help: kmaptool $sub --help" "exit $rc" "$out"
+	fi
+done
+out=$("$KT" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q '^Usage:' <<< "$out" && ok "help: no subcommand is a usage error (2)" ||
+	notok "help: no subcommand is a usage error (2)" "exit $rc"
+
+warn=$(groff -man -Tutf8 -ww -z "$top/kmaptool.1" 2>&1)
+missing=()
+for sub in summary filter csv modelstate share dot; do
+	grep -q "^\.SS $sub\$" "$top/kmaptool.1" || missing+=("$sub")
+done
+if [ -z "$warn" ] && [ ${#missing[@]} -eq 0 ] && man -l "$top/kmaptool.1" > /dev/null 2>&1; then
+	ok "man page renders and documents every subcommand"
+else
+	notok "man page renders and documents every subcommand" "$warn" "missing: ${missing[*]}"
+fi
+
+# ---- pandas ---------------------------------------------------------------
+
+if ! "$PY" -c 'import pandas' 2> /dev/null; then
+	notok "pandas available (run make deps)"
+else
+	# the model line of summary, as "PD RESOURCE HOLD ACCESS"
+	model_counts() {
+		"$KT" summary "$@" | sed -n 's/^model: \([0-9]*\) PD nodes, \([0-9]*\) RESOURCE nodes, \([0-9]*\) HOLD edges, \([0-9]*\) ACCESS edges$/\1 \2 \3 \4/p'
+	}
+	check_pandas_modelstate() {	# NAME KMAP...
+		local name=$1; shift
+		local want res
+		want=$(model_counts "$@")
+		"$KT" modelstate -o "$T/pm" "$@" || { notok "$name" "modelstate failed"; return; }
+		res=$("$PY" - "$T/pm" <<-'EOF' 2>&1
+			import sys, pandas as pd
+			p = sys.argv[1]
+			ms = pd.read_csv(p + ".csv", keep_default_na=False, dtype=str)
+			assert list(ms.columns) == ["NODE_TYPE", "NODE_ID", "DATA", "EXTRA",
+			                            "EDGE_TYPE", "EDGE_FROM", "EDGE_TO"], list(ms.columns)
+			nodes = ms[ms.NODE_TYPE != ""]
+			edges = ms[ms.EDGE_TYPE != ""]
+			assert len(nodes) + len(edges) == len(ms), "row neither node nor edge"
+			assert not ((ms.NODE_TYPE != "") & (ms.EDGE_TYPE != "")).any()
+			ids = set(nodes.NODE_ID)
+			assert len(ids) == len(nodes), "duplicate node ids"
+			assert set(edges.EDGE_FROM) <= ids and set(edges.EDGE_TO) <= ids, "dangling edge"
+			n = pd.read_csv(p + "_nodes.csv", keep_default_na=False, dtype=str)
+			r = pd.read_csv(p + "_relationships.csv", keep_default_na=False, dtype=str)
+			assert list(n.columns) == ["ID:ID", ":LABEL", "DATA", "EXTRA:long"], list(n.columns)
+			assert list(r.columns) == [":START_ID", ":END_ID", ":TYPE", "READS:long", "WRITES:long"]
+			assert len(n) == len(nodes) and len(r) == len(edges)
+			t = nodes.NODE_TYPE.value_counts(); e = edges.EDGE_TYPE.value_counts()
+			print(t.get("PD", 0), t.get("RESOURCE", 0), e.get("HOLD", 0), e.get("ACCESS", 0))
+		EOF
+		)
+		if [ "$res" = "$want" ] && [ -n "$want" ]; then
+			ok "$name"
+		else
+			notok "$name" "summary: $want" "pandas: $res"
+		fi
+	}
+	check_pandas_modelstate "pandas: modelstate of basic.kmap loads, counts match summary" \
+		"$DATA/basic.kmap"
+	check_pandas_modelstate "pandas: modelstate of the CSV pair loads, counts match summary" \
+		"$DATA/basic_allocations.csv" "$DATA/basic_accesses.csv"
+
+	"$KT" csv -s "$DATA/System.map" -o "$T/pc" "$DATA/basic.kmap" "$DATA/comma.kmap" 2> /dev/null
+	# (two kmaps in one run: objects of both)
+	res=$("$PY" - "$T/pc" <<-'EOF' 2>&1
+		import sys, pandas as pd
+		p = sys.argv[1]
+		a = pd.read_csv(p + "_allocations.csv", keep_default_na=False)
+		c = pd.read_csv(p + "_accesses.csv", keep_default_na=False)
+		assert len(a.columns) == 15 and len(c.columns) == 7
+		assert len(a) == 8 and len(c) == 8, (len(a), len(c))
+		assert list(a.command) == ["bash", "ls", "bash", "ls", "hardirq", "", "a,b", '"q"'], list(a.command)
+		assert a["size"].sum() == 4352 + 32
+		assert c.read_count.sum() == 26 + 2 and c.write_count.sum() == 11 + 1
+		j = c.merge(a, on=["obj_va_ptr", "alloc_index"])
+		assert len(j) == 8
+		assert set(c.access_sym) == {"do_sys_open+0x5", "strncpy_from_user+0x10",
+		                             "do_sys_open+0x100", "_stext+0x0"}
+		print("fine")
+	EOF
+	)
+	[ "$res" = fine ] && ok "pandas: csv output loads, joins and keeps quoted commands" ||
+		notok "pandas: csv output loads, joins and keeps quoted commands" "$res"
+fi
+
+# ---- streaming a generated multi-million-line kmap ------------------------
+
+lines=3000000
+"$GEN" -l $lines -s 7 -t "$T/totals" > "$T/big.kmap"
+size_kb=$(( $(stat -c %s "$T/big.kmap") / 1024 ))
+want=$(head -n 2 "$T/totals")
+nlines=$(sed -n 's/^lines: //p' "$T/totals")
+
+check_stream() {	# NAME COMMAND...
+	local name=$1; shift
+	local rss got
+	/usr/bin/time -f '%M' -o "$T/rss" "$@" > "$T/sum.out" 2> "$T/sum.err"
+	rss=$(tail -n 1 "$T/rss")
+	got=$(head -n 2 "$T/sum.out")
+	# bounded: well under the input's size, and under a fixed ceiling
+	if [ "$got" = "$want" ] && [ "$rss" -lt 100000 ] && [ "$rss" -lt $((size_kb / 2)) ]; then
+		ok "$name (${nlines} lines, $((size_kb / 1024)) MB, peak RSS $((rss / 1024)) MB)"
+	else
+		notok "$name" "want: $want" "got:  $got" "peak RSS ${rss} KB for ${size_kb} KB of input" \
+			"$(head -n 3 "$T/sum.err")"
+	fi
+}
+check_stream "stream: summary of a generated kmap, mapped file" "$KT" summary "$T/big.kmap"
+cp "$T/sum.out" "$T/sum.file"
+check_stream "stream: summary of a generated kmap, through a pipe" \
+	bash -c "cat '$T/big.kmap' | '$KT' summary"
+cmp -s "$T/sum.out" "$T/sum.file" && ok "stream: pipe and mapped file give the same summary" ||
+	notok "stream: pipe and mapped file give the same summary" "$(diff "$T/sum.file" "$T/sum.out" | head)"
+for n in 1 3; do
+	KMAPTOOL_THREADS=$n "$KT" summary "$T/big.kmap" > "$T/sum.$n"
+	cmp -s "$T/sum.$n" "$T/sum.file" && ok "stream: $n thread(s) give the same summary" ||
+		notok "stream: $n thread(s) give the same summary" "$(diff "$T/sum.file" "$T/sum.$n" | head)"
+done
+
+"$KT" csv -o "$T/bc" "$T/big.kmap" &&
+	"$KT" summary "$T/bc_allocations.csv" "$T/bc_accesses.csv" > "$T/sum.csv" &&
+	cmp -s "$T/sum.csv" "$T/sum.file" && ok "stream: csv pair of the generated kmap summarizes the same" ||
+	notok "stream: csv pair of the generated kmap summarizes the same" "$(diff "$T/sum.file" "$T/sum.csv" | head)"
+rm -f "$T"/bc_*.csv
+
+if "$PY" -c 'import pandas' 2> /dev/null; then
+	check_pandas_modelstate "pandas: modelstate of the generated kmap loads, counts match summary" \
+		"$T/big.kmap"
+	rm -f "$T"/pm*.csv
+fi
+
+# A bad line at the very end: the right line number, whichever way it is read.
+{ cat "$T/big.kmap"; echo "  ffffffff81000000,1,2"; } > "$T/bad.kmap"
+want_err="kmaptool: $T/bad.kmap:$((nlines + 1)): expected 4 comma-separated fields (an access line), found 3"
+for mode in 4 1; do
+	err=$(KMAPTOOL_THREADS=$mode "$KT" summary "$T/bad.kmap" 2>&1 > /dev/null); rc=$?
+	[ $rc -eq 1 ] && [ "$err" = "$want_err" ] &&
+		ok "stream: error on line $((nlines + 1)) reported exactly (threads $mode)" ||
+		notok "stream: error on line $((nlines + 1)) reported exactly (threads $mode)" "exit $rc" "$err"
+done
+err=$("$KT" summary < "$T/bad.kmap" 2>&1 > /dev/null); rc=$?
+[ $rc -eq 1 ] && [ "$err" = "${want_err/$T\/bad.kmap/<stdin>}" ] &&
+	ok "stream: error on line $((nlines + 1)) reported exactly (stdin)" ||
+	notok "stream: error on line $((nlines + 1)) reported exactly (stdin)" "exit $rc" "$err"
+rm -f "$T/bad.kmap" "$T/big.kmap"
+
+# ---- file:line through addr2line ------------------------------------------
+
+cat > "$T/fixture.c" <<'EOF'
+int g;
+
+__attribute__((noinline)) int f_alloc(int x)
+{
+	return x + 1;
+}
+
+__attribute__((noinline)) int f_access(int x)
+{
+	g = x;
+	return g * 2;
+}
+
+int main(void)
+{
+	return f_alloc(1) + f_access(2);
+}
+EOF
+if gcc -g -O0 -no-pie -o "$T/fixture" "$T/fixture.c" 2> "$T/gcc.err"; then
+	nm --defined-only "$T/fixture" > "$T/fixture.map"
+	fa=$(awk '$3 == "f_alloc" { print $1 }' "$T/fixture.map")
+	fb=$(awk '$3 == "f_access" { print $1 }' "$T/fixture.map")
+	ipa=$(printf '%x' $((0x$fa + 4))); ipb=$(printf '%x' $((0x$fb + 8)))
+	printf '%s,1,ffff888000001000,8,1,0,0,KMALLOC,t,kmalloc-8,\n  %s,1,1,1\n' "$ipa" "$ipb" > "$T/f.kmap"
+	"$KT" csv -s "$T/fixture.map" --vmlinux "$T/fixture" -o "$T/fx" "$T/f.kmap"
+	got_a=$(tail -n 1 "$T/fx_allocations.csv" | awk -F, '{ print $14, $16 }')
+	got_b=$(tail -n 1 "$T/fx_accesses.csv" | awk -F, '{ print $7, $8 }')
+	want_a="f_alloc+0x4 $(addr2line -e "$T/fixture" 0x$ipa | sed 's/ (discriminator.*//')"
+	want_b="f_access+0x8 $(addr2line -e "$T/fixture" 0x$ipb | sed 's/ (discriminator.*//')"
+	if [ "$got_a" = "$want_a" ] && [ "$got_b" = "$want_b" ] &&
+	   [[ $got_a == *"/fixture.c:"[3-6] ]] && [[ $got_b == *"/fixture.c:"1[01] ]]; then
+		ok "vmlinux: addr2line gives file:line next to function+0xoff"
+	else
+		notok "vmlinux: addr2line gives file:line next to function+0xoff" \
+			"alloc: $got_a (want $want_a)" "access: $got_b (want $want_b)"
+	fi
+	hdr=$(head -n 1 "$T/fx_accesses.csv")
+	[ "$hdr" = "obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid,access_sym,access_src" ] &&
+		ok "vmlinux: csv gains *_src columns" || notok "vmlinux: csv gains *_src columns" "$hdr"
+else
+	notok "vmlinux: build the fixture" "$(cat "$T/gcc.err")"
+fi
+
+# ---- Graphviz -------------------------------------------------------------
+
+if command -v dot > /dev/null; then
+	"$KT" dot -s "$DATA/System.map" "$DATA/basic.kmap" > "$T/g.dot" &&
+		dot -Tsvg "$T/g.dot" > "$T/g.svg" 2> "$T/dot.err" && grep -q '<svg' "$T/g.svg" &&
+		[ ! -s "$T/dot.err" ] && ok "dot: dot -Tsvg renders the graph" ||
+		notok "dot: dot -Tsvg renders the graph" "$(cat "$T/dot.err")"
+else
+	notok "dot: dot -Tsvg renders the graph" "graphviz missing: run make deps"
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

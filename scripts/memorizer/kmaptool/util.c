@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Small helpers every part of kmaptool uses: allocation that cannot fail
+ * silently, string interning, one hash table, CSV output.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "kmaptool.h"
+
+const char *const alloc_type_names[NR_ALLOC_TYPES] = {
+	"STACK", "STACK_FRAME", "STACK_ARGS", "STACK_PAGE", "GEN_HEAP",
+	"UFO_HEAP", "GLOBAL", "KMALLOC", "KMALLOC_ND", "KMEM_CACHE",
+	"KMEM_CACHE_ND", "KMEM_CACHE_BULK", "VMALLOC", "ALLOC_PAGES",
+	"ALLOC_PAGES_EXACT", "ALLOC_PAGES_GETFREEPAGES", "ALLOC_PAGES_FOLIO",
+	"INDUCED_ALLOC", "BOOTMEM", "MEMBLOCK", "UFO_MEMBLOCK", "MEMORIZER",
+	"USER", "BUG", "UFO_GLOBAL", "UFO_NONE", "NONE",
+};
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, KT_NAME ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_DATA);
+}
+
+void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, KT_NAME ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_USAGE);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+
+	if (!p)
+		die("out of memory (%zu x %zu bytes)", n, sz);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
+
+/*
+ * Big hash tables are probed at random: on 4 KiB pages nearly every probe
+ * is also a TLB miss, so ask for transparent huge pages.
+ */
+void *table_alloc(size_t bytes)
+{
+	void *p;
+
+	if (bytes < (2u << 20))
+		return xcalloc(1, bytes);
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		die("out of memory (%zu bytes)", bytes);
+	madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
+void table_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes < (2u << 20))
+		free(p);
+	else
+		munmap(p, bytes);
+}
+
+void grow(void **v, size_t *cap, size_t need, size_t sz)
+{
+	size_t c = *cap;
+
+	if (need <= c)
+		return;
+	if (c < 16)
+		c = 16;
+	while (c < need)
+		c *= 2;
+	*v = xrealloc(*v, c * sz);
+	*cap = c;
+}
+
+/* ---- hash table -------------------------------------------------------- */
+
+struct hslot {
+	u64 a, b;
+	u32 val;
+	u32 gen;	/* slot is in use iff gen == table gen */
+};
+
+static inline u64 hmix(u64 a, u64 b)
+{
+	u64 h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull) *
+		0xc2b2ae3d27d4eb4full;
+
+	return h ^ (h >> 31);
+}
+
+void hmap_init(struct hmap *h, u32 size_hint)
+{
+	u32 n = 16;
+
+	while (n < size_hint * 2)
+		n *= 2;
+	h->slot = xcalloc(n, sizeof(*h->slot));
+	h->mask = n - 1;
+	h->n = 0;
+	h->gen = 1;
+}
+
+void hmap_free(struct hmap *h)
+{
+	free(h->slot);
+	h->slot = NULL;
+}
+
+void hmap_clear(struct hmap *h)
+{
+	h->n = 0;
+	if (++h->gen == 0) {
+		memset(h->slot, 0, (size_t)(h->mask + 1) * sizeof(*h->slot));
+		h->gen = 1;
+	}
+}
+
+static void hmap_rehash(struct hmap *h)
+{
+	struct hslot *old = h->slot;
+	u32 oldn = h->mask + 1, gen = h->gen;
+	u32 n = oldn * 2;
+
+	if (n == 0)
+		die("hash table too large");
+	h->slot = xcalloc(n, sizeof(*h->slot));
+	h->mask = n - 1;
+	h->gen = 1;
+	for (u32 i = 0; i < oldn; i++) {
+		struct hslot *s = &old[i];
+		u32 j;
+
+		if (s->gen != gen)
+			continue;
+		j = hmix(s->a, s->b) & h->mask;
+		while (h->slot[j].gen == 1)
+			j = (j + 1) & h->mask;
+		h->slot[j] = *s;
+		h->slot[j].gen = 1;
+	}
+	free(old);
+}
+
+u32 *hmap_put(struct hmap *h, u64 a, u64 b, bool *isnew)
+{
+	u32 j;
+
+	if ((h->n + 1) * 2 > h->mask + 1)
+		hmap_rehash(h);
+	j = hmix(a, b) & h->mask;
+	for (;;) {
+		struct hslot *s = &h->slot[j];
+
+		if (s->gen != h->gen) {
+			s->a = a;
+			s->b = b;
+			s->val = 0;
+			s->gen = h->gen;
+			h->n++;
+			*isnew = true;
+			return &s->val;
+		}
+		if (s->a == a && s->b == b) {
+			*isnew = false;
+			return &s->val;
+		}
+		j = (j + 1) & h->mask;
+	}
+}
+
+u32 *hmap_get(struct hmap *h, u64 a, u64 b)
+{
+	u32 j = hmix(a, b) & h->mask;
+
+	for (;;) {
+		struct hslot *s = &h->slot[j];
+
+		if (s->gen != h->gen)
+			return NULL;
+		if (s->a == a && s->b == b)
+			return &s->val;
+		j = (j + 1) & h->mask;
+	}
+}
+
+/* ---- interned strings ------------------------------------------------- */
+
+/*
+ * The table of strings is written by parser threads and read by the
+ * consumer (see pool.c), so entries never move: they live in fixed-size
+ * chunks, and an id reaches the reader only in a chunk of records handed
+ * over under the pool's lock, after the entry was written.
+ */
+#define STR_CHUNK_BITS	12
+#define STR_CHUNK	(1u << STR_CHUNK_BITS)
+
+struct sstr {
+	const char *s;
+	size_t len;
+};
+
+static struct sstr *str_chunks[1u << 16];
+static u32 nstrs;
+static u32 *str_slot;	/* open addressing over ids + 1; 0 = empty */
+static u32 str_mask;
+
+/* Strings live in big chunks: millions of lookups, few thousand strings. */
+static char *arena;
+static size_t arena_left;
+
+static const char *arena_copy(const char *s, size_t len)
+{
+	char *p;
+
+	if (len + 1 > arena_left) {
+		size_t sz = len + 1 > 65536 ? len + 1 : 65536;
+
+		arena = xmalloc(sz);
+		arena_left = sz;
+	}
+	p = arena;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	arena += len + 1;
+	arena_left -= len + 1;
+	return p;
+}
+
+static inline struct sstr *str_ent(u32 id)
+{
+	return &str_chunks[id >> STR_CHUNK_BITS][id & (STR_CHUNK - 1)];
+}
+
+static inline u32 str_hash(const char *s, size_t len)
+{
+	u64 h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	return (u32)(h ^ (h >> 32));
+}
+
+static void str_rehash(void)
+{
+	u32 n = str_mask ? (str_mask + 1) * 2 : 1024;
+
+	free(str_slot);
+	str_slot = xcalloc(n, sizeof(*str_slot));
+	str_mask = n - 1;
+	for (u32 id = 1; id < nstrs; id++) {
+		struct sstr *e = str_ent(id);
+		u32 j = str_hash(e->s, e->len) & str_mask;
+
+		while (str_slot[j])
+			j = (j + 1) & str_mask;
+		str_slot[j] = id + 1;
+	}
+}
+
+static u32 str_add(const char *s, size_t len)
+{
+	u32 id = nstrs;
+	struct sstr *e;
+
+	if ((id >> STR_CHUNK_BITS) >= sizeof(str_chunks) / sizeof(str_chunks[0]))
+		die("too many distinct strings");
+	if (!str_chunks[id >> STR_CHUNK_BITS])
+		str_chunks[id >> STR_CHUNK_BITS] = xcalloc(STR_CHUNK, sizeof(struct sstr));
+	e = str_ent(id);
+	e->s = arena_copy(s, len);
+	e->len = len;
+	nstrs++;
+	return id;
+}
+
+/* Id 0, the empty string, exists before anything else runs. */
+__attribute__((constructor)) static void str_init(void)
+{
+	str_add("", 0);
+	str_rehash();
+}
+
+/*
+ * Parser threads intern the strings they have not seen yet (rarely: they
+ * keep their own caches), so one lock is enough.
+ */
+static pthread_mutex_t str_lock = PTHREAD_MUTEX_INITIALIZER;
+
+u32 str_intern(const char *s, size_t len)
+{
+	u32 j, id;
+
+	if (len == 0)
+		return 0;
+	pthread_mutex_lock(&str_lock);
+	j = str_hash(s, len) & str_mask;
+	while (str_slot[j]) {
+		struct sstr *e = str_ent(str_slot[j] - 1);
+
+		if (e->len == len && memcmp(e->s, s, len) == 0) {
+			id = str_slot[j] - 1;
+			goto out;
+		}
+		j = (j + 1) & str_mask;
+	}
+	id = str_add(s, len);
+	str_slot[j] = id + 1;
+	if ((u64)nstrs * 2 > (u64)str_mask + 1)
+		str_rehash();
+out:
+	pthread_mutex_unlock(&str_lock);
+	return id;
+}
+
+const char *str_get(u32 id)
+{
+	return str_ent(id)->s;
+}
+
+size_t str_len(u32 id)
+{
+	return str_ent(id)->len;
+}
+
+const char *str_show(u32 id)
+{
+	return id ? str_get(id) : "(none)";
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+void csv_field(FILE *f, const char *s, size_t len)
+{
+	bool quote = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') {
+			quote = true;
+			break;
+		}
+	}
+	/* pandas would strip these as whitespace-only; keep them verbatim. */
+	if (len && (s[0] == ' ' || s[len - 1] == ' '))
+		quote = true;
+	if (!quote) {
+		fwrite(s, 1, len, f);
+		return;
+	}
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			fputc('"', f);
+		fputc(s[i], f);
+	}
+	fputc('"', f);
+}
+
+void csv_str(FILE *f, u32 id)
+{
+	csv_field(f, str_get(id), str_len(id));
+}
+
+/* qsort(), which must not be given a NULL array even when it is empty. */
+void sort_n(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+char *str_join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = xmalloc(la + lb + 1);
+
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb + 1);
+	return s;
+}
+
+FILE *xfopen_out(const char *path)
+{
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return stdout;
+	f = fopen(path, "w");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	/* Output is written a field at a time: let stdio batch it. */
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	return f;
+}
+
+void xfclose_out(FILE *f, const char *path)
+{
+	if (f == stdout) {
+		if (fflush(f) || ferror(f))
+			die("%s: write error: %s", "<stdout>", strerror(errno));
+		return;
+	}
+	if (ferror(f) | fclose(f))
+		die("%s: write error: %s", path, strerror(errno));
+}
+
+u64 opt_u64(const char *opt, const char *arg)
+{
+	u64 v;
+
+	if (!parse_udec(arg, strlen(arg), &v))
+		die_usage("%s: expected an unsigned decimal number, got '%s'", opt, arg);
+	return v;
+}
+
+s64 opt_s64(const char *opt, const char *arg)
+{
+	s64 v;
+
+	if (!parse_sdec(arg, strlen(arg), &v))
+		die_usage("%s: expected a decimal number, got '%s'", opt, arg);
+	return v;
+}
