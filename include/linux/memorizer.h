@@ -26,6 +26,21 @@ enum memorizer_type {
 };
 
 #ifdef CONFIG_MEMORIZER
+#include <linux/jump_label.h>
+
+DECLARE_STATIC_KEY_FALSE(memorizer_access_key);
+void memorizer_access(unsigned long addr, size_t size, bool write,
+		      unsigned long ip);
+
+/* KASAN's check of every access: count it while access recording is on. */
+static __always_inline void memorizer_check_access(unsigned long addr,
+						   size_t size, bool write,
+						   unsigned long ip)
+{
+	if (static_branch_unlikely(&memorizer_access_key))
+		memorizer_access(addr, size, write, ip);
+}
+
 void memorizer_init(void);
 void memorizer_slab_alloc(struct kmem_cache *s, void *obj, size_t size,
 			  int node, unsigned long ip);
@@ -47,6 +62,8 @@ void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip);
 void memorizer_vfree(const void *addr, unsigned long ip);
 void memorizer_register_global(const void *addr, size_t size);
 #else
+static inline void memorizer_check_access(unsigned long addr, size_t size,
+					  bool write, unsigned long ip) { }
 static inline void memorizer_init(void) { }
 static inline void memorizer_slab_alloc(struct kmem_cache *s, void *obj,
 					size_t size, int node,

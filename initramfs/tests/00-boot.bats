@@ -32,5 +32,8 @@ config_has() {
 }
 
 @test "every vCPU the host gave is online" {
+	want=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^memorizer.smp=//p')
+	[ -n "$want" ] || skip "the host did not say how many vCPUs it gave"
+	[ "$(grep -c ^processor /proc/cpuinfo)" = "$want" ]
 	[ "$(cat /sys/devices/system/cpu/online)" = "$(cat /sys/devices/system/cpu/possible)" ]
 }

@@ -6,6 +6,7 @@
 load lib/memorizer
 
 teardown() {
+	rm -f /tmp/k1 /tmp/k2
 	echo 1 > $MZ/memorizer_enabled
 	echo 0 > $MZ/log_live_enabled
 	echo 0 > $MZ/verbose_warnings_enabled
@@ -31,7 +32,7 @@ teardown() {
 @test "memorizer_enabled rejects bad values with EINVAL and keeps its value" {
 	echo 1 > $MZ/memorizer_enabled
 	for v in 7 -1 abc "1 2" 99999999999999999999 " "; do
-		run sh -c "printf '%s' '$v' > $MZ/memorizer_enabled"
+		run bash -c "printf '%s' '$v' > $MZ/memorizer_enabled"
 		[ "$status" -ne 0 ]
 		[[ $output == *"Invalid argument"* ]]
 		[ "$(cat $MZ/memorizer_enabled)" = 1 ]
@@ -60,7 +61,7 @@ teardown() {
 	for f in log_live_enabled log_accesses_enabled verbose_warnings_enabled print_live_obj; do
 		echo 1 > $MZ/$f
 		for v in maybe 2 " " yesno; do
-			run sh -c "printf '%s' '$v' > $MZ/$f"
+			run bash -c "printf '%s' '$v' > $MZ/$f"
 			[ "$status" -ne 0 ]
 			[[ $output == *"Invalid argument"* ]]
 			[ "$(cat $MZ/$f)" = 1 ]
@@ -139,4 +140,19 @@ teardown() {
 	[ "$(stat_of objects_tracked /tmp/stats)" -eq \
 	  $(($(stat_of objects_live /tmp/stats) + $(stat_of objects_freed /tmp/stats))) ]
 	[ "$(stat_of pool_descriptor_bytes /tmp/stats)" -eq 64 ]
+}
+
+@test "stats: every recorded object is tracked or was cleared, and holds a pool slot" {
+	echo 1 > $MZ/memorizer_enabled
+	ls -R /proc/self > /dev/null
+	echo 1 > $MZ/clear_dead_objects
+	ls -R /proc/self > /dev/null
+	echo 0 > $MZ/memorizer_enabled
+	sleep 0.2	# allocations that saw recording on finish
+	cat $MZ/stats > /tmp/stats
+	echo 1 > $MZ/memorizer_enabled
+	[ "$(stat_of objects_cleared /tmp/stats)" -gt 0 ]
+	[ "$(stat_of events_recorded /tmp/stats)" -eq \
+	  $(($(stat_of objects_tracked /tmp/stats) + $(stat_of objects_cleared /tmp/stats))) ]
+	[ "$(stat_of pool_slots_used /tmp/stats)" -eq "$(stat_of objects_tracked /tmp/stats)" ]
 }

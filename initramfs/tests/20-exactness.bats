@@ -7,13 +7,10 @@
 
 load lib/memorizer
 
-# The line for a test object: allocated during the self-test's run.
+# st_line VA TYPE INDEX [FILE]: the line of a test object, named by the
+# alloc_index the self-test read back from the recorder.
 st_line() {
-	if [ "$2" = GLOBAL ]; then	# registered at boot
-		kmap_line /tmp/st.kmap "$1" "$2"
-	else
-		kmap_line /tmp/st.kmap "$1" "$2" $(cat /tmp/st.range)
-	fi
+	kmap_line "${4:-/tmp/st.kmap}" "$1" "$2" "$3" "$3"
 }
 
 setup_file() {
@@ -26,10 +23,10 @@ setup_file() {
 	read -r _ _ first last < <(grep '^# alloc_index' /tmp/st.all)
 	echo "$first $last" > /tmp/st.range
 	# kfree_rcu frees after a grace period and a batching delay
-	va=$(awk -F, '$1 == "kfree-rcu" { print $2 }' /tmp/st.expected)
+	IFS=, read -r _ va idx _ < <(grep '^kfree-rcu,' /tmp/st.expected)
 	for _ in $(seq 30); do
 		cat $MZ/kmap > /tmp/st.kmap
-		line=$(kmap_line /tmp/st.kmap "$va" KMALLOC $first $last)
+		line=$(st_line "$va" KMALLOC "$idx")
 		[ "$(field "$line" 6)" != 0 ] && break
 		sleep 1
 	done
@@ -38,22 +35,46 @@ setup_file() {
 
 teardown_file() {
 	echo 0 > $MZ/log_live_enabled
+	rm -f /tmp/st.kmap /tmp/st.csv
 }
 
 @test "the self-test ran and lists every allocator family" {
 	n=$(tail -n +2 /tmp/st.expected | wc -l)
-	[ "$n" -eq 19 ]
+	[ "$n" -eq 20 ]
 	read -r first last < /tmp/st.range
 	[ "$first" -gt 0 ] && [ "$last" -gt "$first" ]
 	for t in KMALLOC KMALLOC_ND KMEM_CACHE KMEM_CACHE_ND KMEM_CACHE_BULK ALLOC_PAGES \
 		 ALLOC_PAGES_GETFREEPAGES ALLOC_PAGES_EXACT ALLOC_PAGES_FOLIO VMALLOC GLOBAL; do
-		cut -d, -f4 /tmp/st.expected | grep -qx $t || { echo "no $t"; return 1; }
+		cut -d, -f5 /tmp/st.expected | grep -qx $t || { echo "no $t"; return 1; }
+	done
+}
+
+@test "each object was read back from the record, within the run's index range" {
+	read -r first last < /tmp/st.range
+	while IFS=, read -r name va idx size type cache state afn ffn; do
+		[ "$idx" -gt 0 ] || { echo "$name: not found in the record"; return 1; }
+		[ "$type" = GLOBAL ] && continue
+		[ "$idx" -ge "$first" ] && [ "$idx" -le "$last" ] ||
+			{ echo "$name: index $idx outside $first..$last"; return 1; }
+	done < <(tail -n +2 /tmp/st.expected)
+}
+
+@test "the record holds no other objects from the self-test's call sites" {
+	read -r first last < /tmp/st.range
+	fns=$(awk -F, 'NR > 1 && $5 != "GLOBAL" && $8 != "" { print $8 }' /tmp/st.expected)
+	for fn in $(echo "$fns" | sort -u); do
+		want=$(echo "$fns" | grep -cx "$fn")
+		read -r start next <<< "$(grep -A1 -E " [tT] $fn\$" "$(mz_syms)" | cut -d' ' -f1 | tr '\n' ' ')"
+		# kernel text addresses are 16 hex digits: strings compare as numbers
+		got=$(awk -F, -v lo="$first" -v hi="$last" -v s="$start" -v e="$next" \
+			'$5 >= lo && $5 <= hi && $1 >= s && $1 < e' /tmp/st.kmap | wc -l)
+		[ "$got" -eq "$want" ] || { echo "$fn: $got objects in the kmap, $want expected"; return 1; }
 	done
 }
 
 @test "every test object is in the kmap with its size, type, cache and state" {
-	while IFS=, read -r name va size type cache state afn ffn; do
-		line=$(st_line "$va" "$type")
+	while IFS=, read -r name va idx size type cache state afn ffn; do
+		line=$(st_line "$va" "$type" "$idx")
 		[ -n "$line" ] || { echo "$name: no kmap line for $va $type"; return 1; }
 		[ "$(field "$line" 4)" = "$size" ] || { echo "$name: size $line"; return 1; }
 		[ "$(field "$line" 10)" = "$cache" ] || { echo "$name: cache $line"; return 1; }
@@ -68,14 +89,14 @@ teardown_file() {
 }
 
 @test "alloc and free IPs resolve to the known functions" {
-	while IFS=, read -r name va size type cache state afn ffn; do
-		line=$(st_line "$va" "$type")
+	while IFS=, read -r name va idx size type cache state afn ffn; do
+		line=$(st_line "$va" "$type" "$idx")
 		if [ "$type" = GLOBAL ]; then
 			[ "$(field "$line" 1)" = "$va" ] || { echo "$name: $line"; return 1; }
 			grep -q "^$va [dDbB] mz_selftest_global" /proc/kallsyms
 			continue
 		fi
-		ip_in_fn "$(field "$line" 1)" "$afn" || { echo "$name: alloc_ip not in $afn: $line"; return 1; }
+		[ -z "$afn" ] || ip_in_fn "$(field "$line" 1)" "$afn" || { echo "$name: alloc_ip not in $afn: $line"; return 1; }
 		if [ -n "$ffn" ]; then
 			ip_in_fn "$(field "$line" 7)" "$ffn" || { echo "$name: free_ip not in $ffn: $line"; return 1; }
 		fi
@@ -84,17 +105,17 @@ teardown_file() {
 
 @test "test objects carry the allocating process's pid and command" {
 	pid=$(cat /tmp/st.pid)
-	while IFS=, read -r name va size type cache state afn ffn; do
+	while IFS=, read -r name va idx size type cache state afn ffn; do
 		[ "$type" = GLOBAL ] && continue
-		line=$(st_line "$va" "$type")
+		line=$(st_line "$va" "$type" "$idx")
 		[ "$(field "$line" 2)" = "$pid" ] && [ "$(field "$line" 9)" = bash ] ||
 			{ echo "$name: pid/comm $line (want $pid,bash)"; return 1; }
 	done < <(tail -n +2 /tmp/st.expected)
 }
 
 @test "the pages under a large kmalloc and a slab name the specific allocator" {
-	va=$(awk -F, '$1 == "kmalloc-large" { print $2 }' /tmp/st.expected)
-	line=$(st_line "$va" ALLOC_PAGES)
+	IFS=, read -r _ va idx _ < <(grep '^kmalloc-large-pages,' /tmp/st.expected)
+	line=$(st_line "$va" ALLOC_PAGES "$idx")
 	[ "$(field "$line" 11)" = KMALLOC ]
 	# the self-test cache's slabs: page objects whose new_alloc_type is KMEM_CACHE
 	grep -q ',ALLOC_PAGES,[^,]*,no-slab,KMEM_CACHE$' /tmp/st.kmap
@@ -103,8 +124,8 @@ teardown_file() {
 @test "the allocations CSV has a header naming all 11 columns and the same rows" {
 	[ "$(head -n 1 /tmp/st.csv)" = \
 	  "alloc_ip,pid,obj_va_ptr,size,alloc_index,free_index,free_ip,alloc_type,command,slabname,new_alloc_type" ]
-	while IFS=, read -r name va size type cache state afn ffn; do
-		line=$(st_line "$va" "$type")
+	while IFS=, read -r name va idx size type cache state afn ffn; do
+		line=$(st_line "$va" "$type" "$idx")
 		[ "$name" = kfree-rcu ] && continue	# may have been freed between the reads
 		grep -qxF "$line" /tmp/st.csv || { echo "$name: not in CSV: $line"; return 1; }
 	done < <(tail -n +2 /tmp/st.expected)

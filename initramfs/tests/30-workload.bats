@@ -6,6 +6,11 @@
 
 load lib/memorizer
 
+# kmaps of the whole boot are tens of MB: keep /tmp (RAM) free for others.
+teardown_file() {
+	rm -f /tmp/wl.kmap /tmp/wl.kmap.0 /tmp/wl.kmap.1
+}
+
 workload() {
 	for i in $(seq 40); do
 		echo "line $i" > /tmp/wl.$1.$i

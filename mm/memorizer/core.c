@@ -35,11 +35,13 @@ unsigned long mz_pool_bytes __read_mostly = (unsigned long)CONFIG_MEMORIZER_POOL
 /* Serializes reporting (kmap readers) against clearing. */
 DEFINE_MUTEX(mz_report_lock);
 
-static struct mz_table mz_table;
+struct mz_table mz_table;
+struct mz_ctab mz_ctab;
 static unsigned long mz_meta_bytes;
 static DEFINE_PER_CPU(struct mz_pool_cache, mz_pool_pcp);
-static DEFINE_PER_CPU(struct mz_stats, mz_pcpu_stats);
+DEFINE_PER_CPU(struct mz_stats, mz_pcpu_stats);
 static atomic64_t mz_serial;
+atomic_long_t mz_cleared;
 static u16 mz_comm_hardirq, mz_comm_softirq;
 
 #define MZ_NAMES_COMMS	4096
@@ -76,7 +78,10 @@ static int __init mz_param_index(char *arg)
 }
 early_param("memorizer_index_type", mz_param_index);
 
-/* memalloc_size=N: MiB, or with a K/M/G suffix. */
+/*
+ * memalloc_size=N: GiB, the unit of the first Memorizer's command lines
+ * (memalloc_size=4), or with a K/M/G suffix.
+ */
 static int __init mz_param_size(char *arg)
 {
 	char *end;
@@ -88,7 +93,7 @@ static int __init mz_param_size(char *arg)
 	if (end == arg || *end)
 		return -EINVAL;
 	if (isdigit(end[-1]))
-		v <<= 20;
+		v <<= 30;
 	mz_pool_bytes = v;
 	return 0;
 }
@@ -270,10 +275,14 @@ void memorizer_kfree_large(const void *obj, unsigned long ip)
 void memorizer_alloc_pages(struct page *page, unsigned int order,
 			   unsigned long ip)
 {
+	struct mz_obj *o;
+
 	if (!page || !mz_recording())
 		return;
-	mz_record(MEM_ALLOC_PAGES, (unsigned long)page_address(page),
-		  PAGE_SIZE << order, ip, 0);
+	o = mz_record(MEM_ALLOC_PAGES, (unsigned long)page_address(page),
+		      PAGE_SIZE << order, ip, 0);
+	if (o)
+		mz_map_pages(page_to_pfn(page), 1UL << order, o);
 }
 
 void memorizer_free_pages(struct page *page, unsigned int order,
@@ -281,9 +290,12 @@ void memorizer_free_pages(struct page *page, unsigned int order,
 {
 	unsigned long va = (unsigned long)page_address(page);
 
+	if (!READ_ONCE(mz_ready))
+		return;
 	/* Whatever was nested at the start of these pages goes with them. */
 	mz_free(va, true, ip);
 	mz_free(va, false, ip);
+	mz_unmap_pages(page_to_pfn(page), 1UL << order);
 }
 
 /*
@@ -308,8 +320,13 @@ void memorizer_retype(const void *addr, enum memorizer_type type, size_t size,
 
 void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip)
 {
-	if (addr && mz_recording())
-		mz_record(MEM_VMALLOC, (unsigned long)addr, size, ip, 0);
+	struct mz_obj *o;
+
+	if (!addr || !mz_recording())
+		return;
+	o = mz_record(MEM_VMALLOC, (unsigned long)addr, size, ip, 0);
+	if (o)
+		mz_map_vmalloc(o);
 }
 
 void memorizer_vfree(const void *addr, unsigned long ip)
@@ -326,8 +343,27 @@ void memorizer_register_global(const void *addr, size_t size)
 	if (!READ_ONCE(mz_ready))
 		return;
 	o = mz_record(MEM_GLOBAL, (unsigned long)addr, size, (unsigned long)addr, 0);
-	if (o)
+	if (o) {
 		o->pid = 0;
+		mz_add_global(o);
+	}
+}
+
+/**
+ * mz_alloc_index_of - the alloc_index of a live tracked object
+ * @va: the object's start address
+ * @nested: its level, as for mz_table_lookup()
+ *
+ * Return: the index, or 0 when no such object is tracked.
+ */
+u64 mz_alloc_index_of(const void *va, bool nested)
+{
+	struct mz_obj *o;
+
+	if (!READ_ONCE(mz_ready))
+		return 0;
+	o = mz_table_lookup(&mz_table, (unsigned long)va, nested);
+	return o ? o->alloc_index : 0;
 }
 
 /* All the memory the recorder reserved: pool, table buckets, names. */
@@ -351,29 +387,59 @@ void mz_stats_sum(struct mz_stats *sum)
 		}
 		sum->frees += READ_ONCE(s->frees);
 		sum->unseen += READ_ONCE(s->unseen);
+		sum->reads += READ_ONCE(s->reads);
+		sum->writes += READ_ONCE(s->writes);
+		sum->catchall += READ_ONCE(s->catchall);
+		sum->acc_dropped += READ_ONCE(s->acc_dropped);
+		sum->acc_nmi += READ_ONCE(s->acc_nmi);
+		sum->acc_recorder += READ_ONCE(s->acc_recorder);
 	}
 }
 
+/* The next object marked for clearing at or after slot *@i, or NULL. */
+static struct mz_obj *mz_next_clearing(unsigned long *i, unsigned long n)
+{
+	for (; *i < n; ++*i) {
+		struct mz_obj *o = mz_pool_slot(&mz_pool, *i);
+
+		if (smp_load_acquire(&o->state) == MZ_FREED &&
+		    (READ_ONCE(o->flags) & MZ_F_CLEARING))
+			return o;
+	}
+	return NULL;
+}
+
 /**
- * mz_clear - forget freed objects and return their descriptors to the pool
+ * mz_clear - forget freed objects and return their slots to the pool
  * @printed_only: only those kmap has already reported
  *
- * Called with mz_report_lock held.  Live objects are kept.
+ * Called with mz_report_lock held.  Live objects are kept.  The access
+ * path and table walkers hold descriptors and counter records with
+ * preemption off, without locks: an object is marked first, so that no
+ * counter record appears on it after a grace period; its records are then
+ * unlinked, and after a second grace period nobody can hold either.
  */
 void mz_clear(bool printed_only)
 {
 	unsigned long i, n = mz_pool_high_water(&mz_pool);
+	struct mz_obj *o;
 
-	/* Lockless table walkers may still hold a freed descriptor. */
-	synchronize_rcu();
 	for (i = 0; i < n; i++) {
-		struct mz_obj *o = mz_pool_slot(&mz_pool, i);
-
+		o = mz_pool_slot(&mz_pool, i);
 		if (smp_load_acquire(&o->state) != MZ_FREED)
 			continue;
 		if (printed_only && !(READ_ONCE(o->flags) & MZ_F_PRINTED))
 			continue;
+		WRITE_ONCE(o->flags, o->flags | MZ_F_CLEARING);
+	}
+	synchronize_rcu();
+	for (i = 0; (o = mz_next_clearing(&i, n)); i++)
+		mz_ctab_unlink(&mz_ctab, o);
+	synchronize_rcu();
+	for (i = 0; (o = mz_next_clearing(&i, n)); i++) {
+		mz_ctab_free(&mz_pool, o);
 		mz_pool_free(&mz_pool, o);
+		atomic_long_inc(&mz_cleared);
 	}
 }
 
@@ -391,8 +457,10 @@ static void __init mz_record_memblock(void *pool_base)
 
 		o = mz_record(ours ? MEM_MEMORIZER : MEM_MEMBLOCK,
 			      (unsigned long)va, end - start, 0, 0);
-		if (o)
+		if (o) {
 			o->pid = 0;
+			mz_map_pages(PFN_DOWN(start), PFN_UP(end) - PFN_DOWN(start), o);
+		}
 	}
 }
 
@@ -408,6 +476,7 @@ void __init memorizer_init(void)
 	unsigned int bits;
 	void *base, *names;
 	struct mz_obj **buckets;
+	struct mz_acc **cbuckets;
 
 	if (mz_pool_bytes > limit) {
 		pr_warn("memalloc_size=%luM is over a quarter of memory; using %luM\n",
@@ -419,17 +488,21 @@ void __init memorizer_init(void)
 	bits = slots > 4 ? ilog2(slots) - 1 : 1;
 	base = memblock_alloc(mz_pool_bytes, PAGE_SIZE);
 	buckets = memblock_alloc(sizeof(*buckets) << bits, PAGE_SIZE);
+	cbuckets = memblock_alloc(sizeof(*cbuckets) << bits, PAGE_SIZE);
 	names = memblock_alloc((MZ_NAMES_COMMS + MZ_NAMES_CACHES) *
 			       (MZ_NAME_LEN + sizeof(u32)), PAGE_SIZE);
-	if (!base || !buckets || !names) {
+	if (!base || !buckets || !cbuckets || !names) {
 		pr_err("cannot reserve %lu bytes; recorder disabled\n", mz_pool_bytes);
 		return;
 	}
 	BUILD_BUG_ON(sizeof(struct mz_obj) != MZ_SLOT_SIZE);
-	mz_meta_bytes = mz_pool_bytes + (sizeof(*buckets) << bits) +
+	BUILD_BUG_ON(sizeof(struct mz_acc) != MZ_SLOT_SIZE);
+	BUILD_BUG_ON(offsetof(struct mz_acc, state) != offsetof(struct mz_obj, state));
+	mz_meta_bytes = mz_pool_bytes + (sizeof(*buckets) << bits) * 2 +
 			(MZ_NAMES_COMMS + MZ_NAMES_CACHES) * (MZ_NAME_LEN + sizeof(u32));
 	mz_pool_init(&mz_pool, base, mz_pool_bytes, &mz_pool_pcp);
 	mz_table_init(&mz_table, buckets, bits);
+	mz_ctab_init(&mz_ctab, cbuckets, bits);
 	mz_names_init(&mz_comms, names, names + MZ_NAMES_COMMS * MZ_NAME_LEN +
 		      MZ_NAMES_CACHES * MZ_NAME_LEN, MZ_NAMES_COMMS);
 	mz_names_init(&mz_caches, names + MZ_NAMES_COMMS * MZ_NAME_LEN,
@@ -437,6 +510,8 @@ void __init memorizer_init(void)
 		      MZ_NAMES_COMMS * sizeof(u32), MZ_NAMES_CACHES);
 	mz_comm_hardirq = mz_name_id(&mz_comms, "hardirq", MZ_NAME_LEN);
 	mz_comm_softirq = mz_name_id(&mz_comms, "softirq", MZ_NAME_LEN);
+	mz_access_init();
+	mz_meta_bytes += mz_access_meta_bytes();
 	WRITE_ONCE(mz_ready, true);
 	mz_record_memblock(base);
 	WRITE_ONCE(mz_enabled, mz_boot_enabled);

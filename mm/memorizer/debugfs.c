@@ -5,7 +5,8 @@
  *
  * The record is printed by walking the pool's slots in order; a seq_file
  * position is a slot index, so a read streams any number of objects in
- * page-sized pieces and recording goes on meanwhile.  Reporting holds
+ * page-sized pieces and recording goes on meanwhile.  The catch-all
+ * objects, which live outside the pool, follow the slots.  Reporting holds
  * mz_report_lock only against clearing, which recycles descriptors.
  */
 #define pr_fmt(fmt) "memorizer: " fmt
@@ -81,6 +82,29 @@ static const struct file_operations mz_bool_fops = {
 	.llseek = default_llseek,
 };
 
+/* log_accesses_enabled also switches KASAN's call into the recorder. */
+static ssize_t mz_log_write(struct file *f, const char __user *ubuf, size_t count,
+			    loff_t *ppos)
+{
+	char buf[8];
+	bool val;
+	int ret = mz_get_word(ubuf, count, buf, sizeof(buf));
+
+	if (!ret)
+		ret = mz_parse_bool(buf, &val);
+	if (ret)
+		return ret;
+	mz_set_log_accesses(val);
+	return count;
+}
+
+static const struct file_operations mz_log_fops = {
+	.open = simple_open,
+	.read = mz_bool_read,
+	.write = mz_log_write,
+	.llseek = default_llseek,
+};
+
 /* memorizer_enabled: 0 (off) or 1 (the whole system). */
 static ssize_t mz_enabled_read(struct file *f, char __user *ubuf, size_t count, loff_t *ppos)
 {
@@ -130,9 +154,14 @@ static const struct file_operations mz_clear_fops = {
 };
 
 /*
- * kmap and allocations.  Position 0 of allocations is its header; every
- * other position is 1 + a slot index.
+ * kmap, allocations and accesses.  Position 0 of the CSV files is their
+ * header; then come slot indices (plus one in the CSV files), then the
+ * catch-alls from MZ_POS_CATCHALL on.
  */
+enum mz_out { MZ_OUT_KMAP, MZ_OUT_ALLOCATIONS, MZ_OUT_ACCESSES };
+
+#define MZ_POS_CATCHALL	(1LL << 40)
+
 static bool mz_printable(const struct mz_obj *o)
 {
 	u8 st = smp_load_acquire(&o->state);
@@ -142,20 +171,31 @@ static bool mz_printable(const struct mz_obj *o)
 
 static void *mz_seek(struct seq_file *m, loff_t *pos)
 {
-	bool csv = m->private != NULL;
+	enum mz_out out = (long)m->private;
+	bool csv = out != MZ_OUT_KMAP;
 	unsigned long i, n = mz_pool_high_water(&mz_pool);
 
 	if (csv && *pos == 0)
 		return SEQ_START_TOKEN;
-	for (i = *pos - csv; i < n; i++) {
-		struct mz_obj *o = mz_pool_slot(&mz_pool, i);
+	if (*pos < MZ_POS_CATCHALL) {
+		for (i = *pos - csv; i < n; i++) {
+			struct mz_obj *o = mz_pool_slot(&mz_pool, i);
 
-		if (mz_printable(o)) {
-			*pos = i + csv;
-			return o;
+			if (mz_printable(o)) {
+				*pos = i + csv;
+				return o;
+			}
+		}
+		*pos = MZ_POS_CATCHALL;
+	}
+	/* catch-alls: only those that were charged an access */
+	for (i = *pos - MZ_POS_CATCHALL; i < NR_MEMORIZER_TYPES; i++) {
+		if (READ_ONCE(mz_catchall(i)->acc)) {
+			*pos = MZ_POS_CATCHALL + i;
+			return mz_catchall(i);
 		}
 	}
-	*pos = n + csv;
+	*pos = MZ_POS_CATCHALL + NR_MEMORIZER_TYPES;
 	return NULL;
 }
 
@@ -181,12 +221,16 @@ static void mz_kmap_stop(struct seq_file *m, void *v)
 static int mz_kmap_show(struct seq_file *m, void *v)
 {
 	struct mz_obj *o = v, snap;
-	bool csv = m->private != NULL;
+	enum mz_out out = (long)m->private;
 	u8 st;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(m, "alloc_ip,pid,obj_va_ptr,size,alloc_index,free_index,free_ip,"
-			 "alloc_type,command,slabname,new_alloc_type\n");
+		if (out == MZ_OUT_ACCESSES)
+			seq_puts(m, "obj_va_ptr,alloc_index,access_ip,write_count,"
+				 "read_count,access_pid\n");
+		else
+			seq_puts(m, "alloc_ip,pid,obj_va_ptr,size,alloc_index,free_index,"
+				 "free_ip,alloc_type,command,slabname,new_alloc_type\n");
 		return 0;
 	}
 	/*
@@ -198,10 +242,13 @@ static int mz_kmap_show(struct seq_file *m, void *v)
 		return 0;
 	snap = *o;
 	snap.state = st;
-	mz_format_obj(m, &snap, mz_name(&mz_comms, snap.comm),
-		      snap.cache ? mz_name(&mz_caches, snap.cache) : NULL);
+	if (out != MZ_OUT_ACCESSES)
+		mz_format_obj(m, &snap, mz_name(&mz_comms, snap.comm),
+			      snap.cache ? mz_name(&mz_caches, snap.cache) : NULL);
+	if (out != MZ_OUT_ALLOCATIONS)
+		mz_format_accesses(m, o, out == MZ_OUT_ACCESSES);
 	/* Reading kmap reports freed objects (clear_printed_objects drops them). */
-	if (!csv && snap.state == MZ_FREED && !seq_has_overflowed(m))
+	if (out == MZ_OUT_KMAP && snap.state == MZ_FREED && !seq_has_overflowed(m))
 		o->flags |= MZ_F_PRINTED;
 	return 0;
 }
@@ -232,7 +279,7 @@ static const struct file_operations mz_kmap_fops = {
 static int mz_stats_show(struct seq_file *m, void *v)
 {
 	unsigned long live[NR_MEMORIZER_TYPES] = {}, freed[NR_MEMORIZER_TYPES] = {};
-	unsigned long i, n, nlive = 0, nfreed = 0, rec = 0, drop = 0, used;
+	unsigned long i, n, nlive = 0, nfreed = 0, nacc = 0, rec = 0, drop = 0, used;
 	struct mz_stats s;
 	int t;
 
@@ -246,6 +293,8 @@ static int mz_stats_show(struct seq_file *m, void *v)
 		struct mz_obj *o = mz_pool_slot(&mz_pool, i);
 		u8 st = smp_load_acquire(&o->state), type = READ_ONCE(o->type);
 
+		if (st == MZ_ACC)
+			nacc++;
 		if (type >= NR_MEMORIZER_TYPES)
 			continue;
 		if (st == MZ_LIVE)
@@ -264,11 +313,21 @@ static int mz_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "objects_tracked: %lu\n", nlive + nfreed);
 	seq_printf(m, "objects_live: %lu\n", nlive);
 	seq_printf(m, "objects_freed: %lu\n", nfreed);
+	seq_printf(m, "objects_cleared: %lu\n", atomic_long_read(&mz_cleared));
 	seq_printf(m, "events_seen: %lu\n", rec + drop);
 	seq_printf(m, "events_recorded: %lu\n", rec);
 	seq_printf(m, "events_dropped: %lu\n", drop);
 	seq_printf(m, "frees_recorded: %lu\n", s.frees);
 	seq_printf(m, "frees_unseen: %lu\n", s.unseen);
+	seq_printf(m, "accesses_logging: %d\n", READ_ONCE(mz_log_accesses));
+	seq_printf(m, "accesses_recorded: %lu\n", s.reads + s.writes);
+	seq_printf(m, "accesses_read: %lu\n", s.reads);
+	seq_printf(m, "accesses_written: %lu\n", s.writes);
+	seq_printf(m, "accesses_catchall: %lu\n", s.catchall);
+	seq_printf(m, "accesses_dropped: %lu\n", s.acc_dropped);
+	seq_printf(m, "accesses_nmi: %lu\n", s.acc_nmi);
+	seq_printf(m, "accesses_recorder: %lu\n", s.acc_recorder);
+	seq_printf(m, "access_records: %lu\n", nacc);
 	seq_printf(m, "names_overflow: %lu\n",
 		   atomic_long_read(&mz_comms.overflow) + atomic_long_read(&mz_caches.overflow));
 	seq_printf(m, "pool_bytes: %lu\n", mz_pool.nr_slots * MZ_SLOT_SIZE);
@@ -292,10 +351,11 @@ static int __init memorizer_debugfs_init(void)
 
 	if (!mz_ready)
 		return 0;
+	mz_access_late_init();
 	d = debugfs_create_dir("memorizer", NULL);
 	debugfs_create_file("memorizer_enabled", 0600, d, NULL, &mz_enabled_fops);
-	debugfs_create_file("log_accesses_enabled", 0600, d, &mz_log_accesses, &mz_bool_fops);
-	debugfs_create_file("memorizer_log_access", 0600, d, &mz_log_accesses, &mz_bool_fops);
+	debugfs_create_file("log_accesses_enabled", 0600, d, &mz_log_accesses, &mz_log_fops);
+	debugfs_create_file("memorizer_log_access", 0600, d, &mz_log_accesses, &mz_log_fops);
 	debugfs_create_file("log_live_enabled", 0600, d, &mz_log_live, &mz_bool_fops);
 	debugfs_create_file("print_live_obj", 0600, d, &mz_log_live, &mz_bool_fops);
 	debugfs_create_file("verbose_warnings_enabled", 0600, d, &mz_verbose, &mz_bool_fops);
@@ -303,8 +363,9 @@ static int __init memorizer_debugfs_init(void)
 	debugfs_create_file("clear_dead_objs", 0200, d, NULL, &mz_clear_fops);
 	debugfs_create_file("clear_printed_objects", 0200, d, (void *)1, &mz_clear_fops);
 	debugfs_create_file("clear_printed_list", 0200, d, (void *)1, &mz_clear_fops);
-	debugfs_create_file("kmap", 0400, d, NULL, &mz_kmap_fops);
-	debugfs_create_file("allocations", 0400, d, (void *)1, &mz_kmap_fops);
+	debugfs_create_file("kmap", 0400, d, (void *)MZ_OUT_KMAP, &mz_kmap_fops);
+	debugfs_create_file("allocations", 0400, d, (void *)MZ_OUT_ALLOCATIONS, &mz_kmap_fops);
+	debugfs_create_file("accesses", 0400, d, (void *)MZ_OUT_ACCESSES, &mz_kmap_fops);
 	debugfs_create_file("stats", 0400, d, NULL, &mz_stats_fops);
 	mz_selftest_init(d);
 	return 0;

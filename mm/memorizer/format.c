@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kmap line, shared by kmap and the allocations CSV:
+ * The kmap lines, shared by kmap and the allocations and accesses CSVs:
  *   alloc_ip,pid,obj_va_ptr,size,alloc_index,free_index,free_ip,
  *   alloc_type,command,slabname,new_alloc_type
+ * and under it, one per (instruction, process) that touched the object:
+ *     access_ip,write_count,read_count,access_pid
  */
 #include <linux/seq_file.h>
 #include "memorizer.h"
@@ -40,4 +42,28 @@ void mz_format_obj(struct seq_file *m, const struct mz_obj *o,
 		   freed ? mz_free_ip(o) : 0UL,
 		   mz_type_name(o->type), comm, cache ? cache : "no-slab",
 		   mz_type_name(o->new_type));
+}
+
+/**
+ * mz_format_accesses - print an object's counter records
+ * @m: where to print
+ * @o: the object (its record list only grows while it is printed)
+ * @csv: as rows of the accesses file, which name the object, rather than
+ *	 as the kmap's indented lines
+ */
+void mz_format_accesses(struct seq_file *m, const struct mz_obj *o, bool csv)
+{
+	const struct mz_acc *r;
+
+	for (r = READ_ONCE(o->acc); r; r = READ_ONCE(r->onext)) {
+		unsigned long ip = mz_ip_decode(r->ip);
+		long w = atomic_long_read(&r->writes);
+		long rd = atomic_long_read(&r->reads);
+
+		if (csv)
+			seq_printf(m, "%lx,%llu,%lx,%lu,%lu,%d\n", o->va,
+				   o->alloc_index, ip, w, rd, r->pid);
+		else
+			seq_printf(m, "  %lx,%lu,%lu,%d\n", ip, w, rd, r->pid);
+	}
 }

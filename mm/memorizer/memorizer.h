@@ -13,13 +13,19 @@
 
 struct dentry;
 
-/* Descriptor states; a slot's state is written last (release). */
-enum mz_state { MZ_FREE = 0, MZ_LIVE, MZ_FREED };
+/*
+ * Slot states; a slot's state is written last (release).  Counter records
+ * share the pool with descriptors and read MZ_ACC, so scans skip them.
+ */
+enum mz_state { MZ_FREE = 0, MZ_LIVE, MZ_FREED, MZ_ACC };
 
 /* Descriptor flags. */
 #define MZ_F_PAGES	0x01	/* size is in pages (object >= 4 GiB) */
 #define MZ_F_PRINTED	0x02	/* freed and already reported by kmap */
 #define MZ_F_UNSEEN	0x04	/* free never seen: free_ip prints deadbeef */
+#define MZ_F_CLEARING	0x08	/* being cleared: takes no new counters */
+
+struct mz_acc;
 
 /*
  * One tracked object: 64 bytes, one pool slot.  IPs are kept as their low
@@ -31,7 +37,7 @@ struct mz_obj {
 	unsigned long va;
 	u64 alloc_index;
 	u64 free_index;
-	void *acc;		/* reserved for access records */
+	struct mz_acc *acc;	/* its counter records, newest first */
 	u32 alloc_ip;
 	u32 free_ip;
 	u32 size;
@@ -45,6 +51,24 @@ struct mz_obj {
 };
 
 #define MZ_SLOT_SIZE	64
+
+/*
+ * One counter record: how often one instruction read and wrote one object
+ * on behalf of one process.  A pool slot, like a descriptor; its state
+ * byte sits where a descriptor's does and reads MZ_ACC.
+ */
+struct mz_acc {
+	struct mz_acc *hnext;	/* counter table chain */
+	struct mz_acc *onext;	/* the object's next record */
+	struct mz_obj *obj;
+	atomic_long_t reads;
+	atomic_long_t writes;
+	u32 ip;
+	s32 pid;
+	u8 pad[14];
+	u8 state;
+	u8 flags;
+};
 
 /* Synthetic free IP of the kmap format. */
 #define MZ_IP_UNSEEN	0xdeadbeefUL	/* an object appeared over a live one */
@@ -112,6 +136,19 @@ struct mz_obj *mz_table_insert(struct mz_table *t, struct mz_obj *obj);
 struct mz_obj *mz_table_remove(struct mz_table *t, unsigned long va, bool nested);
 struct mz_obj *mz_table_lookup(struct mz_table *t, unsigned long va, bool nested);
 
+/* counters.c: (object, ip, pid) -> counter record. */
+struct mz_ctab {
+	struct mz_acc **buckets;
+	unsigned int bits;
+	raw_spinlock_t locks[MZ_TABLE_LOCKS];
+};
+
+void mz_ctab_init(struct mz_ctab *t, struct mz_acc **buckets, unsigned int bits);
+struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
+			   struct mz_obj *obj, u32 ip, s32 pid);
+void mz_ctab_unlink(struct mz_ctab *t, struct mz_obj *obj);
+void mz_ctab_free(struct mz_pool *pool, struct mz_obj *obj);
+
 /* Slab objects and large kmallocs sit inside page-level objects. */
 static inline bool mz_type_nested(u8 type)
 {
@@ -141,6 +178,8 @@ const char *mz_name(struct mz_names *n, u16 id);
 const char *mz_type_name(unsigned int type);
 void mz_format_obj(struct seq_file *m, const struct mz_obj *o,
 		   const char *comm, const char *cache);
+void mz_format_accesses(struct seq_file *m, const struct mz_obj *o,
+			bool csv);
 
 /* core.c: the recorder's state, used by debugfs. */
 struct mz_stats {
@@ -148,19 +187,43 @@ struct mz_stats {
 	unsigned long dropped[NR_MEMORIZER_TYPES];
 	unsigned long frees;
 	unsigned long unseen;		/* deadbeef overlaps */
+	unsigned long reads;		/* accesses counted */
+	unsigned long writes;
+	unsigned long catchall;		/* of which charged to a catch-all */
+	unsigned long acc_dropped;	/* not counted: no pool slot */
+	unsigned long acc_nmi;		/* not counted: NMI context */
+	unsigned long acc_recorder;	/* the recorder's own, not counted */
 };
 
 extern struct mz_pool mz_pool;
+extern struct mz_ctab mz_ctab;
+extern struct mz_table mz_table;
 extern struct mz_names mz_comms, mz_caches;
 extern bool mz_ready;
 extern int mz_enabled;
 extern bool mz_log_live, mz_log_accesses, mz_verbose, mz_index_time;
 extern unsigned long mz_pool_bytes;
+extern atomic_long_t mz_cleared;	/* descriptors returned by clearing */
 extern struct mutex mz_report_lock;
 
 void mz_stats_sum(struct mz_stats *sum);
 unsigned long mz_metadata_bytes(void);
 u64 mz_index_now(void);
+u64 mz_alloc_index_of(const void *va, bool nested);
+void mz_set_log_accesses(bool on);
+DECLARE_PER_CPU(struct mz_stats, mz_pcpu_stats);
+
+/* access.c: the access hook's maps from addresses to objects. */
+void mz_access_init(void);
+void mz_access_late_init(void);
+void mz_map_pages(unsigned long pfn, unsigned long nr, struct mz_obj *o);
+void mz_unmap_pages(unsigned long pfn, unsigned long nr);
+void mz_map_vmalloc(struct mz_obj *o);
+void mz_add_global(struct mz_obj *o);
+struct mz_obj *mz_catchall(unsigned int i);
+unsigned long mz_access_meta_bytes(void);
+bool mz_guard_enter(void);
+void mz_guard_exit(void);
 void mz_clear(bool printed_only);
 void mz_warn(const char *what);
 

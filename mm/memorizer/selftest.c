@@ -7,13 +7,22 @@
  * objects with the right sizes, types, caches, states and call sites.
  *
  * Each family has its own noinline function, which is the alloc and free
- * call site the kmap must name.  This file is KASAN-instrumented like any
- * kernel code, unlike the rest of the recorder.
+ * call site the kmap must name.  Every object is also read and written a
+ * known number of times by mz_st_read() and mz_st_write(), the access
+ * call sites.  This file is KASAN-instrumented like any kernel code,
+ * unlike the rest of the recorder.
+ *
+ * Writing "smp" starts one kernel thread per online CPU, bound to it; all
+ * write one shared object MZ_ST_SMP_WRITES times at once, so the object's
+ * counters see concurrent increments from every CPU.
  */
 #define pr_fmt(fmt) "memorizer: " fmt
 
+#include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
@@ -26,12 +35,14 @@
 struct mz_st_obj {
 	const char *name;
 	const void *va;
+	u64 index;		/* its alloc_index in the record */
 	size_t size;
 	enum memorizer_type type;
 	const char *cache;
 	bool freed;
 	const char *alloc_fn;
 	const char *free_fn;	/* NULL: freed asynchronously */
+	int reads, writes;	/* by mz_st_read() and mz_st_write() */
 };
 
 #define MZ_ST_MAX 32
@@ -41,6 +52,13 @@ static DEFINE_MUTEX(st_lock);
 static struct kmem_cache *st_cache;
 static u64 st_first, st_last;	/* alloc_index range of the last run */
 
+/* The shared object of the last "smp" run, and how it was written. */
+#define MZ_ST_SMP_WRITES 10000
+static void *st_smp_obj;
+static u64 st_smp_index;
+static unsigned int st_smp_threads;
+static DECLARE_COMPLETION(st_smp_done);
+
 /* A global KASAN registers; the kmap must show it as GLOBAL, 40 bytes. */
 static char mz_selftest_global[40];
 
@@ -49,18 +67,57 @@ struct mz_st_rcu {
 	char payload[48];
 };
 
-static void st_add(const char *name, const void *va, size_t size,
-		   enum memorizer_type type, const char *alloc_fn)
+/* @n instrumented 4-byte loads of @p: the access call site for reads. */
+static noinline __noclone u32 mz_st_read(const void *p, int n)
 {
-	struct mz_st_obj *o = &st[nr_st++];
+	u32 sum = 0;
+
+	while (n-- > 0) {
+		sum += *(const u32 *)p;
+		barrier();
+	}
+	return sum;
+}
+
+/* @n instrumented 4-byte stores to @p: the access call site for writes. */
+static noinline __noclone void mz_st_write(void *p, int n)
+{
+	while (n-- > 0) {
+		*(u32 *)p = n;
+		barrier();
+	}
+}
+
+/*
+ * Record a test object and touch it: the i-th is read 2 + i % 5 times and
+ * written 1 + i % 3 times (@touch false: another entry's memory).
+ */
+static void st_add_obj(const char *name, const void *va, size_t size,
+		       enum memorizer_type type, const char *alloc_fn, bool touch)
+{
+	struct mz_st_obj *o = &st[nr_st];
 	struct slab *slab;
 
-	*o = (struct mz_st_obj){ name, va, size, type, NULL, false, alloc_fn, NULL };
+	*o = (struct mz_st_obj){ name, va, 0, size, type, NULL, false, alloc_fn, NULL };
+	o->index = mz_alloc_index_of(va, mz_type_nested(type));
+	if (touch) {
+		o->reads = 2 + nr_st % 5;
+		o->writes = 1 + nr_st % 3;
+		mz_st_read(va, o->reads);
+		mz_st_write((void *)va, o->writes);
+	}
+	nr_st++;
 	if (virt_addr_valid(va)) {
 		slab = virt_to_slab(va);
 		if (slab)
 			o->cache = slab->slab_cache->name;
 	}
+}
+
+static void st_add(const char *name, const void *va, size_t size,
+		   enum memorizer_type type, const char *alloc_fn)
+{
+	st_add_obj(name, va, size, type, alloc_fn, true);
 }
 
 static void st_freed(int i, const char *free_fn)
@@ -79,12 +136,15 @@ static noinline void mz_selftest_kmalloc(void)
 	st_add("kmalloc-freed", b, 200, MEM_KMALLOC, __func__);
 	st_add("kmalloc-node", c, 300, MEM_KMALLOC_ND, __func__);
 	st_add("kmalloc-large", big, 3 * PAGE_SIZE + 100, MEM_KMALLOC, __func__);
+	/* The pages under it: allocated and freed inside the slab code. */
+	st_add_obj("kmalloc-large-pages", big, 4 * PAGE_SIZE, MEM_ALLOC_PAGES, "", false);
 	kfree(b);
-	st_freed(nr_st - 3, __func__);
+	st_freed(nr_st - 4, __func__);
 	kfree(c);
-	st_freed(nr_st - 2, __func__);
+	st_freed(nr_st - 3, __func__);
 	kfree(big);
-	st_freed(nr_st - 1, __func__);
+	st_freed(nr_st - 2, __func__);
+	st_freed(nr_st - 1, "");
 }
 
 static noinline void mz_selftest_cache(void)
@@ -127,8 +187,9 @@ static noinline void mz_selftest_pages(void)
 	if (gfp) {
 		st_add("getfreepages-freed", (void *)gfp, PAGE_SIZE,
 		       MEM_ALLOC_PAGES_GETFREEPAGES, __func__);
+		/* free_pages() tail-calls __free_pages(): credited to us */
 		free_pages(gfp, 0);
-		st_freed(nr_st - 1, "free_pages");
+		st_freed(nr_st - 1, __func__);
 	}
 	if (exact)
 		st_add("pages-exact-live", exact, 5000, MEM_ALLOC_PAGES_EXACT, __func__);
@@ -195,13 +256,57 @@ static void mz_selftest_release(void)
 	nr_st = 0;
 }
 
+static int mz_st_smp_thread(void *unused)
+{
+	mz_st_write(st_smp_obj, MZ_ST_SMP_WRITES);
+	complete(&st_smp_done);
+	return 0;
+}
+
+/* One writer thread per online CPU, all woken together.  st_lock held. */
+static int mz_selftest_smp(void)
+{
+	struct task_struct *t[64];
+	unsigned int cpu, i, n = 0;
+
+	kfree(st_smp_obj);
+	st_smp_obj = kmalloc(64, GFP_KERNEL);
+	if (!st_smp_obj)
+		return -ENOMEM;
+	st_smp_index = mz_alloc_index_of(st_smp_obj, true);
+	reinit_completion(&st_smp_done);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		if (n == ARRAY_SIZE(t))
+			break;
+		t[n] = kthread_create(mz_st_smp_thread, NULL, "mz_smp/%u", cpu);
+		if (IS_ERR(t[n]))
+			break;
+		kthread_bind(t[n++], cpu);
+	}
+	cpus_read_unlock();
+	for (i = 0; i < n; i++)
+		wake_up_process(t[i]);
+	for (i = 0; i < n; i++)
+		wait_for_completion(&st_smp_done);
+	st_smp_threads = n;
+	return n ? 0 : -ENOMEM;
+}
+
 static ssize_t mz_selftest_write(struct file *f, const char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
 	char buf[8] = {};
+	int ret;
 
 	if (count > sizeof(buf) - 1 || copy_from_user(buf, ubuf, count))
 		return -EINVAL;
+	if (!strcmp(strim(buf), "smp")) {
+		mutex_lock(&st_lock);
+		ret = mz_selftest_smp();
+		mutex_unlock(&st_lock);
+		return ret ? ret : count;
+	}
 	if (strcmp(strim(buf), "run"))
 		return -EINVAL;
 	mutex_lock(&st_lock);
@@ -228,15 +333,20 @@ static int mz_selftest_show(struct seq_file *m, void *v)
 {
 	int i;
 
-	seq_puts(m, "name,obj_va_ptr,size,alloc_type,slabname,state,alloc_fn,free_fn\n");
+	seq_puts(m, "name,obj_va_ptr,alloc_index,size,alloc_type,slabname,state,"
+		 "alloc_fn,free_fn,reads,writes\n");
 	mutex_lock(&st_lock);
 	for (i = 0; i < nr_st; i++)
-		seq_printf(m, "%s,%lx,%zu,%s,%s,%s,%s,%s\n", st[i].name,
-			   (unsigned long)st[i].va, st[i].size, mz_type_name(st[i].type),
-			   st[i].cache ?: "no-slab", st[i].freed ? "freed" : "live",
-			   st[i].alloc_fn, st[i].free_fn ?: "");
+		seq_printf(m, "%s,%lx,%llu,%zu,%s,%s,%s,%s,%s,%d,%d\n", st[i].name,
+			   (unsigned long)st[i].va, st[i].index, st[i].size,
+			   mz_type_name(st[i].type), st[i].cache ?: "no-slab",
+			   st[i].freed ? "freed" : "live", st[i].alloc_fn,
+			   st[i].free_fn ?: "", st[i].reads, st[i].writes);
 	/* Objects allocated by the run have alloc_index in this range. */
 	seq_printf(m, "# alloc_index %llu %llu\n", st_first, st_last);
+	if (st_smp_threads)
+		seq_printf(m, "# smp %lx %llu %u %d\n", (unsigned long)st_smp_obj,
+			   st_smp_index, st_smp_threads, MZ_ST_SMP_WRITES);
 	mutex_unlock(&st_lock);
 	return 0;
 }

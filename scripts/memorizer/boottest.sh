@@ -74,7 +74,7 @@ if [ $interactive -eq 1 ]; then
 	exec "${MZ_QEMU[@]}" -serial mon:stdio
 fi
 
-mz_qemu "$kernel" "$out/initramfs.cpio.gz" "$MZ_APPEND_BASE memorizer.mode=test $append" "$smp" "$mem" "$port"
+mz_qemu "$kernel" "$out/initramfs.cpio.gz" "$MZ_APPEND_BASE memorizer.mode=test memorizer.smp=$smp $append" "$smp" "$mem" "$port"
 mz_say "booting $(basename "$kernel") with ${#files[@]} suite(s), -smp $smp -m $mem (console: $console)"
 start=$(date +%s)
 timeout --signal=KILL "$timeout_s" "${MZ_QEMU[@]}" -monitor none \
@@ -101,6 +101,15 @@ while kill -0 $qpid 2>/dev/null; do
 			host_results+=("ok - host: ssh cat copies a guest file byte-identical")
 		else
 			host_results+=("not ok - host: ssh cat copies a guest file byte-identical")
+		fi
+		# A suite that ran known processes asks for the kmap check.
+		pds=$(mz_ssh "$port" cat /tmp/mz-e2e 2>/dev/null)
+		if [ -n "$pds" ]; then
+			mz_ssh "$port" cat /sys/kernel/debug/memorizer/kmap > "$out/kmap" 2>/dev/null
+			mz_ssh "$port" cat /proc/kallsyms > "$out/kallsyms" 2>/dev/null
+			while IFS= read -r r; do
+				case $r in "ok "* | "not ok "*) host_results+=("$r") ;; *) echo "$r" ;; esac
+			done < <("$PROJECT_DIR/scripts/memorizer/kmap-check.sh" "$out/kmap" "$out/kallsyms" $pds 2>&1)
 		fi
 		mz_ssh "$port" touch /tmp/host-done 2>/dev/null
 	fi

@@ -125,3 +125,30 @@ mz_wait_ssh() {
 
 # Kernel lines (they carry a printk timestamp) that mean the run has failed.
 MZ_SPLAT='^\[ *[0-9]+\.[0-9]+\].*(Kernel panic|BUG:|WARNING:|Oops:|general protection fault|UBSAN:|INFO: trying to register non-static key|INFO: task .* blocked for more than|rcu: INFO:|watchdog: BUG)'
+
+# mz_boot_ssh KERNEL WORKDIR APPEND [SMP] [MEM]: boot a guest that serves ssh
+# (memorizer.mode=ssh) in the background; sets MZ_PORT and MZ_QPID and
+# returns once the guest answers, or fails.  mz_halt stops it.
+mz_boot_ssh() {
+	local work=$2
+
+	mz_initramfs "$work"
+	MZ_PORT=$(mz_free_port)
+	mz_qemu "$1" "$work/initramfs.cpio.gz" \
+		"$MZ_APPEND_BASE memorizer.mode=ssh $3" "${4:-2}" "${5:-512M}" "$MZ_PORT"
+	mz_say "booting $(basename "$1") (console: $work/console.log)"
+	timeout --signal=KILL 3600 "${MZ_QEMU[@]}" -monitor none \
+		-serial "file:$work/console.log" < /dev/null > "$work/qemu.log" 2>&1 &
+	MZ_QPID=$!
+	echo "$MZ_PORT" > "$BUILD_DIR/ssh-port"
+	mz_wait_ssh "$MZ_PORT" 300 $MZ_QPID && return 0
+	kill $MZ_QPID 2>/dev/null
+	mz_say "the guest did not answer over ssh (console: $work/console.log)"
+	return 1
+}
+
+# mz_halt: power off the guest mz_boot_ssh started and wait for QEMU.
+mz_halt() {
+	mz_ssh "$MZ_PORT" reboot -f > /dev/null 2>&1
+	wait $MZ_QPID
+}

@@ -37,6 +37,9 @@ if [ -f "$here/kmaptool/Makefile" ]; then
 fi
 if [ "${1:-}" != --host-only ]; then
 	step boottest "$here/boottest.sh"
+	# A second boot with a pool too small for the system: exhaustion.
+	step boottest-pool "$here/boottest.sh" -n -f pool-exhaustion \
+		-a memalloc_size=2M -o "$BUILD_DIR/boottest-pool"
 	step harness "$here/tests/test-boottest.sh"
 fi
 echo "$passed passed, $failed failed"

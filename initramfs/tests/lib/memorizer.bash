@@ -13,7 +13,7 @@ mz_syms() {
 # ip_in_fn HEXIP FUNCTION: true if the address lies inside FUNCTION.
 ip_in_fn() {
 	local ip=$((16#$1)) start next
-	read -r start next < <(grep -A1 -E " [tT] $2\$" "$(mz_syms)" | cut -d' ' -f1 | tr '\n' ' ')
+	read -r start next <<< "$(grep -A1 -E " [tT] $2\$" "$(mz_syms)" | cut -d' ' -f1 | tr '\n' ' ')"
 	[ -n "$start" ] && [ -n "$next" ] || return 1
 	# Kernel addresses are all negative as signed 64-bit: order holds.
 	[ "$ip" -ge $((16#$start)) ] && [ "$ip" -lt $((16#$next)) ]

@@ -67,6 +67,7 @@ struct summary {
 	struct topobj *heap;	/* min-heap: heap[0] is the weakest of the top */
 	size_t nheap, topn;
 	struct edgeset es;
+	struct pidset pids;	/* the PDs */
 	const struct consumer *c;
 };
 
@@ -148,11 +149,17 @@ static struct agg *agg_of(struct summary *s, int k, u32 id)
 	return &s->by[k][id];
 }
 
+/*
+ * The model's PDs.  The count is all summary shows, so a set of pids does,
+ * without the per-pid commands pids_note() keeps: one bit set per object
+ * and per edge rather than a lookup and a scan of the pid's commands.
+ */
 static void s_obj(void *ctx, struct kobj *o)
 {
-	(void)ctx;
+	struct summary *s = ctx;
+
 	if (!o->stub)
-		pids_note(o->pid, o->comm);
+		pidset_add(&s->pids, o->pid);
 }
 
 static inline u32 pair_hash(u64 ip, u32 cache)
@@ -232,7 +239,7 @@ static void flush_edges(struct summary *s)
 {
 	s->nedges += s->es.n;
 	for (size_t i = 0; i < s->es.n; i++)
-		pids_note(s->es.e[i].pid, 0);
+		pidset_add(&s->pids, s->es.e[i].pid);
 	edges_reset(&s->es);
 }
 
@@ -369,7 +376,8 @@ static struct fn *fold(struct summary *s, bool by_cache, size_t *nout)
 	size_t n = 0, cap = 0;
 	struct hmap m;
 
-	hmap_init(&m, s->npairs);
+	/* functions are far fewer than pairs: a table that stays in cache */
+	hmap_init(&m, by_cache ? s->npairs : 0);
 	for (size_t i = 0; i <= s->pmask; i++) {
 		struct pair *p = &s->pairs[i];
 		u64 key, key2;
@@ -397,7 +405,8 @@ static struct fn *fold(struct summary *s, bool by_cache, size_t *nout)
 		f[*v].writes += p->writes;
 	}
 	hmap_free(&m);
-	sort_n(f, n, sizeof(*f), cmp_fn);
+	/* only the top are shown: there may be 10^5 pairs */
+	sort_top(f, n, s->topn, sizeof(*f), cmp_fn);
 	*nout = n;
 	return f;
 }
@@ -433,9 +442,8 @@ static void print_fns(struct summary *s, bool by_cache)
 
 static void report(struct summary *s)
 {
-	size_t npd;
+	size_t npd = pidset_count(&s->pids);
 
-	free(pids_sorted(&npd));
 	printf("objects: %llu (live %llu, freed %llu", (unsigned long long)s->nobj,
 	       (unsigned long long)s->live, (unsigned long long)s->freed);
 	if (s->stubs)
@@ -488,6 +496,7 @@ int cmd_summary(int argc, char **argv)
 	s.heap = xmalloc((s.topn + 1) * sizeof(*s.heap));
 	pairs_grow(&s);
 	edges_init(&s.es);
+	pidset_init(&s.pids);
 	read_inputs(argv + optind, argc - optind, &co.ro, &c);
 	report(&s);
 	xfclose_out(stdout, "-");

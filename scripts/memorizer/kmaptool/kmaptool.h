@@ -80,6 +80,13 @@ FILE *xfopen_out(const char *path);
 char *str_join(const char *a, const char *b);
 void sort_n(void *base, size_t n, size_t size,
 	    int (*cmp)(const void *, const void *));
+/*
+ * The k first of n in the order sort_n() gives, sorted at the front of
+ * base (the rest in no order): a top-k list of many more for O(n log k).
+ * The same as sort_n() when cmp leaves no ties.
+ */
+void sort_top(void *base, size_t n, size_t k, size_t size,
+	      int (*cmp)(const void *, const void *));
 void xfclose_out(FILE *f, const char *path);
 
 /* Numbers as the rest of the option parsing wants them, or die_usage(). */
@@ -281,5 +288,17 @@ struct pidinfo **pids_sorted(size_t *n);
 /* The commands joined with '|' (malloc'd). */
 char *pid_comms_joined(const struct pidinfo *p);
 bool comm_is_irq(u32 comm);
+
+/* ---- model.c: the set of pids, when only their number is wanted ------- */
+
+struct pidset {
+	u64 *bits;	/* pids below 4M (PID_MAX_LIMIT), one bit each */
+	size_t nwords;
+	struct hmap other;	/* the rest (negative or huge) */
+};
+
+void pidset_init(struct pidset *ps);
+void pidset_add(struct pidset *ps, s64 pid);
+size_t pidset_count(const struct pidset *ps);
 
 #endif /* KMAPTOOL_H */

@@ -233,3 +233,41 @@ char *pid_comms_joined(const struct pidinfo *p)
 	s[off] = '\0';
 	return s;
 }
+
+/* ---- sets of pids ------------------------------------------------------ */
+
+/*
+ * What a PD count needs: the same pids as pids_note() records, without a
+ * struct per pid and its commands; one bit each, set once per edge.
+ */
+void pidset_init(struct pidset *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	hmap_init(&ps->other, 16);
+}
+
+void pidset_add(struct pidset *ps, s64 pid)
+{
+	bool isnew;
+
+	if (pid >= 0 && pid < DENSE_MAX) {
+		size_t w = (size_t)pid / 64, old = ps->nwords;
+
+		if (w >= old) {
+			GROW(ps->bits, ps->nwords, w + 1);
+			memset(ps->bits + old, 0, (ps->nwords - old) * sizeof(u64));
+		}
+		ps->bits[w] |= 1ull << (pid % 64);
+		return;
+	}
+	hmap_put(&ps->other, (u64)pid, 0, &isnew);
+}
+
+size_t pidset_count(const struct pidset *ps)
+{
+	size_t n = ps->other.n;
+
+	for (size_t i = 0; i < ps->nwords; i++)
+		n += (size_t)__builtin_popcountll(ps->bits[i]);
+	return n;
+}

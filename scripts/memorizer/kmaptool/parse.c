@@ -286,17 +286,19 @@ static int split_csv(char *s, size_t len, struct fld *f)
 /*
  * Interning, the other hot spot.  Strings of up to 16 bytes (nearly all
  * types, caches and commands) are keyed by two masked 8-byte loads, which
- * the padding after every chunk makes safe: no byte loop, no memcmp().  A
- * per-field memory of the last value skips even that for runs.
+ * the padding after every chunk makes safe: no byte loop, no memcmp(), and
+ * no branch on the length or the bytes but the one that says whether a
+ * slot matches.  Consecutive lines seldom repeat all their strings, so a
+ * memory of the last value per field would mispredict more often than it
+ * saved a lookup in this small table, which stays in the L1 cache.
  */
 struct skey {
 	u64 w0, w1;
-	size_t len;
 };
 
 struct sslot {
 	u64 w0, w1;
-	u32 len1;	/* length + 1; 0: empty */
+	u32 len1;	/* length + 1, + SLOT_TYPE for a type; 0: empty */
 	u32 id;
 };
 
@@ -304,18 +306,31 @@ struct sslot {
 static __thread struct sslot *stab;
 static __thread u32 stab_mask, stab_n;
 
-static inline u64 lomask(size_t n)
-{
-	return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
-}
+/* The low n bytes of a u64, for n up to 8. */
+static const u64 lomask[9] = {
+	0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffull,
+	0xffffffffffffull, 0xffffffffffffffull, ~0ull,
+};
 
+/* The key of the n <= 16 bytes at p. */
 static inline struct skey skey(const char *p, size_t n)
 {
-	struct skey k = { ld8(p) & lomask(n), 0, n };
+	struct skey k = {
+		ld8(p) & lomask[n < 8 ? n : 8],
+		ld8(p + 8) & lomask[n > 8 ? n - 8 : 0],
+	};
 
-	if (n > 8)
-		k.w1 = ld8(p + 8) & lomask(n - 8);
 	return k;
+}
+
+/*
+ * From the high half of the products, which every byte of the key reaches
+ * (cache names often share their first bytes: kmalloc-cg-128, -192...).
+ */
+static inline u32 stab_hash(u64 w0, u64 w1, u32 len1)
+{
+	return (u32)(((w0 ^ len1) * 0x9e3779b97f4a7c15ull ^
+		      w1 * 0xc2b2ae3d27d4eb4full) >> 40);
 }
 
 static void stab_grow(void)
@@ -330,8 +345,7 @@ static void stab_grow(void)
 
 		if (!old[i].len1)
 			continue;
-		j = (u32)((old[i].w0 ^ old[i].len1) * 0x9e3779b97f4a7c15ull ^
-			  old[i].w1 * 0xc2b2ae3d27d4eb4full) >> 7 & stab_mask;
+		j = stab_hash(old[i].w0, old[i].w1, old[i].len1) & stab_mask;
 		while (stab[j].len1)
 			j = (j + 1) & stab_mask;
 		stab[j] = old[i];
@@ -339,81 +353,54 @@ static void stab_grow(void)
 	free(old);
 }
 
-/* Intern the n bytes at p; SRC_PAD readable bytes must follow. */
-static u32 intern_fast(const char *p, size_t n)
-{
-	struct skey k;
-	u32 j;
-
-	if (n > 16)
-		return str_intern(p, n);
-	if ((stab_n + 1) * 2 > stab_mask + 1 || !stab)
-		stab_grow();
-	k = skey(p, n);
-	j = (u32)((k.w0 ^ (n + 1)) * 0x9e3779b97f4a7c15ull ^
-		  k.w1 * 0xc2b2ae3d27d4eb4full) >> 7 & stab_mask;
-	for (;; j = (j + 1) & stab_mask) {
-		struct sslot *e = &stab[j];
-
-		if (!e->len1) {
-			e->w0 = k.w0;
-			e->w1 = k.w1;
-			e->len1 = (u32)n + 1;
-			e->id = str_intern(p, n);
-			stab_n++;
-			return e->id;
-		}
-		if (e->len1 == n + 1 && e->w0 == k.w0 && e->w1 == k.w1)
-			return e->id;
-	}
-}
-
-struct strcache {
-	struct skey k;
-	u32 id;
-};
-
-static inline u32 intern_cached(struct strcache *c, const char *s, size_t n)
-{
-	struct skey k;
-
-	if (n > 16)
-		return str_intern(s, n);
-	k = skey(s, n);
-	if (k.len == c->k.len && k.w0 == c->k.w0 && k.w1 == c->k.w1)
-		return c->id;
-	c->k = k;
-	c->id = intern_fast(s, n);
-	return c->id;
-}
-
-/* alloc_type as a name; the number form of kmap-format.md becomes the name. */
-static u32 intern_type(struct strcache *c, const char *s, size_t n)
+/*
+ * A string this thread has not seen: interned globally.  An alloc_type
+ * field (type) in the number form of kmap-format.md becomes the name.
+ */
+static u32 intern_slow(const char *p, size_t n, bool type)
 {
 	u64 v;
 
-	if (n <= 16) {
-		struct skey k = skey(s, n);
-
-		if (k.len == c->k.len && k.w0 == c->k.w0 && k.w1 == c->k.w1)
-			return c->id;
+	if (type && n && n <= 18 && parse_hex(p, n, &v) && v < NR_ALLOC_TYPES) {
+		p = alloc_type_names[v];
+		n = strlen(p);
 	}
-	if (n && n <= 18 && parse_hex(s, n, &v) && v < NR_ALLOC_TYPES) {
-		const char *name = alloc_type_names[v];
-		u32 id = str_intern(name, strlen(name));
-
-		if (n <= 16) {
-			c->k = skey(s, n);
-			c->id = id;
-		}
-		return id;
-	}
-	return intern_cached(c, s, n);
+	return str_intern(p, n);
 }
 
-static __thread struct strcache c_type = { .k.len = (size_t)-1 },
-	c_comm = { .k.len = (size_t)-1 }, c_slab = { .k.len = (size_t)-1 },
-	c_ntype = { .k.len = (size_t)-1 };
+/*
+ * alloc_type fields have slots of their own: "7" there is KMALLOC, and
+ * this thread resolves it once, not at every line.
+ */
+#define SLOT_TYPE 0x100
+
+/* Intern the n bytes at p; SRC_PAD readable bytes must follow. */
+static inline u32 intern_field(const char *p, size_t n, bool type)
+{
+	u32 len1 = (u32)n + 1 + (type ? SLOT_TYPE : 0), j;
+	struct skey k;
+
+	if (n > 16)
+		return intern_slow(p, n, type);
+	if ((stab_n + 1) * 2 > stab_mask + 1 || !stab)
+		stab_grow();
+	k = skey(p, n);
+	j = stab_hash(k.w0, k.w1, len1) & stab_mask;
+	for (;; j = (j + 1) & stab_mask) {
+		struct sslot *e = &stab[j];
+
+		if (!((e->len1 ^ len1) | (e->w0 ^ k.w0) | (e->w1 ^ k.w1)))
+			return e->id;
+		if (!e->len1) {
+			e->w0 = k.w0;
+			e->w1 = k.w1;
+			e->len1 = len1;
+			e->id = intern_slow(p, n, type);
+			stab_n++;
+			return e->id;
+		}
+	}
+}
 
 u32 alloc_type_id(const char *s)
 {
@@ -447,12 +434,12 @@ static bool decode_obj(struct fld *f, int nf, u32 ncols, const char *what,
 	UDEC(4, "alloc_index", &o->alloc_index);
 	UDEC(5, "free_index", &o->free_index);
 	HEX(6, "free_ip", &o->free_ip);
-	o->type = intern_type(&c_type, f[7].p, f[7].n);
+	o->type = intern_field(f[7].p, f[7].n, true);
 	cend = nf - tail;	/* one past the command's last field */
-	o->comm = intern_cached(&c_comm, f[8].p,
-				(size_t)(f[cend - 1].p + f[cend - 1].n - f[8].p));
-	o->slab = intern_cached(&c_slab, f[cend].p, f[cend].n);
-	o->new_type = intern_type(&c_ntype, f[cend + 1].p, f[cend + 1].n);
+	o->comm = intern_field(f[8].p, (size_t)(f[cend - 1].p + f[cend - 1].n -
+						f[8].p), false);
+	o->slab = intern_field(f[cend].p, f[cend].n, false);
+	o->new_type = intern_field(f[cend + 1].p, f[cend + 1].n, true);
 	return true;
 }
 
@@ -531,24 +518,24 @@ static inline const char *fast_obj(const char *q, struct kobj *o)
 	l = strfield(q);
 	if (q[l] != ',')
 		return NULL;
-	o->type = intern_type(&c_type, q, l);
+	o->type = intern_field(q, l, true);
 	q += l + 1;
 	l = strfield(q);
 	if (q[l] != ',')
 		return NULL;
-	o->comm = intern_cached(&c_comm, q, l);
+	o->comm = intern_field(q, l, false);
 	q += l + 1;
 	l = strfield(q);
 	if (q[l] != ',')
 		return NULL;
-	o->slab = intern_cached(&c_slab, q, l);
+	o->slab = intern_field(q, l, false);
 	q += l + 1;
 	l = strfield(q);
 	if (q[l] != '\n')
 		return NULL;	/* more fields: a ',' in comm, or garbage */
 	if (l && q[l - 1] == '\r')
 		l--;
-	o->new_type = intern_type(&c_ntype, q, l);
+	o->new_type = intern_field(q, l, true);
 	o->pid = (s64)pid;
 	q += l;
 	return q + (*q == '\r') + 1;

@@ -69,11 +69,13 @@ void src_close(struct src *s)
 
 /*
  * Parsed pages of a mapping stay in our RSS until unmapped; a 10 GB kmap
- * would look like a 10 GB process.  Drop them as we go, in big steps.
+ * would look like a 10 GB process.  Drop them as we go, in steps big
+ * enough that the system calls do not count (256 per GB) and small next
+ * to the tables a subcommand keeps.
  */
 void src_release(struct src *s, const char *p)
 {
-	size_t upto, step = 16u << 20;
+	size_t upto, step = 4u << 20;
 
 	if (!s->map || p < s->map || p > s->map + s->mapsize)
 		return;

@@ -417,6 +417,54 @@ void sort_n(void *base, size_t n, size_t size, int (*cmp)(const void *, const vo
 		qsort(base, n, size, cmp);
 }
 
+static void swap_elem(char *a, char *b, char *tmp, size_t size)
+{
+	memcpy(tmp, a, size);
+	memcpy(a, b, size);
+	memcpy(b, tmp, size);
+}
+
+/* Restores the heap (the last in cmp's order on top) below i. */
+static void sift_down(char *base, size_t i, size_t k, size_t size, char *tmp,
+		      int (*cmp)(const void *, const void *))
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < k && cmp(base + l * size, base + m * size) > 0)
+			m = l;
+		if (r < k && cmp(base + r * size, base + m * size) > 0)
+			m = r;
+		if (m == i)
+			return;
+		swap_elem(base + i * size, base + m * size, tmp, size);
+		i = m;
+	}
+}
+
+void sort_top(void *base, size_t n, size_t k, size_t size,
+	      int (*cmp)(const void *, const void *))
+{
+	char *b = base, *tmp;
+
+	if (k * 2 >= n) {
+		sort_n(base, n, size, cmp);
+		return;
+	}
+	/* A heap of the k best so far, the worst of them on top. */
+	tmp = xmalloc(size);
+	for (size_t i = k / 2; i-- > 0;)
+		sift_down(b, i, k, size, tmp, cmp);
+	for (size_t i = k; i < n; i++) {
+		if (k && cmp(b + i * size, b) < 0) {
+			swap_elem(b + i * size, b, tmp, size);
+			sift_down(b, 0, k, size, tmp, cmp);
+		}
+	}
+	free(tmp);
+	sort_n(base, k, size, cmp);
+}
+
 char *str_join(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

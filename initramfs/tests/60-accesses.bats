@@ -1,0 +1,116 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Access recording: the self-test reads and writes each of its objects a
+# known number of times from known call sites (mz_st_read, mz_st_write),
+# and, with "smp", one kernel thread per CPU writes one shared object at
+# once.  kmap and the accesses CSV must hold exactly those counts.
+
+load lib/memorizer
+
+# fn_range FUNCTION: "START NEXT" addresses of a text symbol.
+fn_range() {
+	grep -A1 -E " [tT] $1\$" "$(mz_syms)" | cut -d' ' -f1 | tr '\n' ' '
+}
+
+# obj_accesses FILE VA INDEX: the indented lines under one object.
+obj_accesses() {
+	awk -F, -v va="$2" -v idx="$3" \
+		'NF == 11 { on = ($3 == va && $5 == idx); next } on { sub(/^  /, ""); print }' "$1"
+}
+
+# in_range START NEXT < lines: the lines whose first field lies in the range
+in_range() {
+	awk -F, -v s="$1" -v e="$2" '$1 >= s && $1 < e'
+}
+
+setup_file() {
+	echo 1 > $MZ/memorizer_enabled
+	echo 1 > $MZ/log_live_enabled
+	echo 1 > $MZ/log_accesses_enabled
+	bash -c 'echo $$ > /tmp/ac.pid; echo run > /sys/kernel/debug/memorizer/selftest'
+	echo smp > $MZ/selftest
+	echo 0 > $MZ/log_accesses_enabled
+	cat $MZ/selftest > /tmp/ac.all
+	cat $MZ/kmap > /tmp/ac.kmap
+	cat $MZ/accesses > /tmp/ac.csv
+	cat $MZ/stats > /tmp/ac.stats
+}
+
+teardown_file() {
+	echo 0 > $MZ/log_live_enabled
+	echo 0 > $MZ/log_accesses_enabled
+	rm -f /tmp/ac.kmap /tmp/ac.csv
+}
+
+@test "each test object's reads and writes are exact per instruction and pid in kmap" {
+	pid=$(cat /tmp/ac.pid)
+	read -r rs re <<< "$(fn_range mz_st_read)"
+	read -r ws we <<< "$(fn_range mz_st_write)"
+	[ -n "$re" ] && [ -n "$we" ]
+	n=0
+	while IFS=, read -r name va idx size type cache state afn ffn reads writes; do
+		[ "$reads" -gt 0 ] || continue
+		obj_accesses /tmp/ac.kmap "$va" "$idx" > /tmp/ac.obj
+		got=$(in_range "$rs" "$re" < /tmp/ac.obj | awk -F, -v p="$pid" '$4 == p')
+		[ "$(echo "$got" | wc -l)" = 1 ] && [ "$(field "$got" 2)" = 0 ] &&
+		[ "$(field "$got" 3)" = "$reads" ] ||
+			{ echo "$name: reads want $reads: [$got]"; cat /tmp/ac.obj; return 1; }
+		got=$(in_range "$ws" "$we" < /tmp/ac.obj | awk -F, -v p="$pid" '$4 == p')
+		[ "$(echo "$got" | wc -l)" = 1 ] && [ "$(field "$got" 2)" = "$writes" ] &&
+		[ "$(field "$got" 3)" = 0 ] ||
+			{ echo "$name: writes want $writes: [$got]"; cat /tmp/ac.obj; return 1; }
+		n=$((n + 1))
+	done < <(tail -n +2 /tmp/ac.all | grep -v '^#')
+	[ "$n" -ge 19 ]
+}
+
+@test "the accesses CSV has a header and the same counts, naming each object" {
+	[ "$(head -n 1 /tmp/ac.csv)" = "obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid" ]
+	[ -z "$(tail -n +2 /tmp/ac.csv | awk -F, 'NF != 6')" ]
+	pid=$(cat /tmp/ac.pid)
+	read -r rs re <<< "$(fn_range mz_st_read)"
+	read -r ws we <<< "$(fn_range mz_st_write)"
+	while IFS=, read -r name va idx size type cache state afn ffn reads writes; do
+		[ "$reads" -gt 0 ] || continue
+		rows=$(awk -F, -v va="$va" -v idx="$idx" -v p="$pid" '$1 == va && $2 == idx && $6 == p { print $3 "," $4 "," $5 }' /tmp/ac.csv)
+		r=$(echo "$rows" | in_range "$rs" "$re")
+		w=$(echo "$rows" | in_range "$ws" "$we")
+		[ "$r" = "$(echo "$r" | cut -d, -f1),0,$reads" ] &&
+		[ "$w" = "$(echo "$w" | cut -d, -f1),$writes,0" ] ||
+			{ echo "$name: [$r] [$w] want $reads reads, $writes writes"; return 1; }
+	done < <(tail -n +2 /tmp/ac.all | grep -v '^#')
+}
+
+@test "threads on every vCPU writing one object at once: the total is exact" {
+	read -r _ _ va idx threads k < <(grep '^# smp ' /tmp/ac.all)
+	[ "$threads" -ge 2 ]
+	[ "$threads" -eq "$(grep -c ^processor /proc/cpuinfo)" ]
+	read -r ws we <<< "$(fn_range mz_st_write)"
+	obj_accesses /tmp/ac.kmap "$va" "$idx" | in_range "$ws" "$we" > /tmp/ac.smp
+	cat /tmp/ac.smp
+	[ "$(wc -l < /tmp/ac.smp)" -eq "$threads" ]	# one line per thread (pid)
+	[ -z "$(awk -F, -v k="$k" '$2 != k || $3 != 0' /tmp/ac.smp)" ]
+	[ "$(awk -F, '{ s += $2 } END { print s }' /tmp/ac.smp)" -eq $((threads * k)) ]
+}
+
+@test "stats count the accesses, and nothing is counted while logging is off" {
+	rec=$(stat_of accesses_recorded /tmp/ac.stats)
+	[ "$rec" -gt 0 ]
+	[ "$rec" -eq $(($(stat_of accesses_read /tmp/ac.stats) + $(stat_of accesses_written /tmp/ac.stats))) ]
+	[ "$(stat_of accesses_catchall /tmp/ac.stats)" -le "$rec" ]
+	[ "$(stat_of access_records /tmp/ac.stats)" -gt 0 ]
+	ls -R /proc/self > /dev/null
+	[ "$(stat_of accesses_recorded)" -eq "$rec" ]
+}
+
+@test "every kmap line is well formed, indented lines included" {
+	awk -F, '/^  / { if (NF != 4 || $1 !~ /^  [0-9a-f]+$/ || $2 !~ /^[0-9]+$/ ||
+			    $3 !~ /^[0-9]+$/ || $4 !~ /^-?[0-9]+$/) { print; bad = 1 }; next }
+		 NF != 11 { print; bad = 1 } END { exit bad }' /tmp/ac.kmap
+}
+
+@test "accesses no object covers go to catch-all objects, printed with their type" {
+	# a catch-all's alloc_ip and obj_va_ptr are its type's number
+	grep -E '^[0-9a-f]{1,2},0,[0-9a-f]{1,2},0,0,0,0,(USER|STACK|GLOBAL|NONE),' /tmp/ac.kmap
+}

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The access hook: generic KASAN calls memorizer_access() for every
+ * instrumented load and store and for every explicit check (memcpy,
+ * copy_{to,from}_user, instrumented_*), and the recorder charges the access
+ * to the object that covers the address.
+ *
+ * From an address to its object, by region:
+ * - direct map: a slab page names its cache, so the object's start is
+ *   nearest_obj() and the object table gives its descriptor; any other
+ *   page is found in the page map, one u32 per page frame naming the
+ *   page-level object that owns it (pages, a vmalloc area's pages,
+ *   memblock regions), with a large kmalloc nested at its start;
+ * - vmalloc space: the kernel page tables give the frame, the page map its
+ *   vmalloc area;
+ * - kernel image: globals, registered by KASAN, searched in an array sorted
+ *   once at boot.
+ * The page map costs 4 bytes per 4 KiB of memory, whatever the number of
+ * objects; the other lookups reuse what the allocators already keep.
+ *
+ * What no tracked object covers is charged to a per-type catch-all object
+ * (USER, STACK, GLOBAL, NONE) so that every access is counted somewhere.
+ *
+ * The recorder's own code is not instrumented, but it calls helpers that
+ * are: a per-CPU, per-context guard makes those accesses, and any access
+ * made while the recorder runs on this CPU in the same context, return at
+ * once (counted as acc_recorder).  NMIs are never recorded (acc_nmi): they
+ * may interrupt the recorder holding a lock.
+ */
+#define pr_fmt(fmt) "memorizer: " fmt
+
+#include <linux/jump_label.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/preempt.h>
+#include <linux/sched/task_stack.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+#include <asm/sections.h>
+#include "../slab.h"
+#include "memorizer.h"
+
+DEFINE_STATIC_KEY_FALSE(memorizer_access_key);
+
+static u32 *mz_page_map;		/* pfn -> 1 + pool slot index */
+static unsigned long mz_page_map_pfns;
+static u32 *mz_globals;			/* pool slot indices of globals */
+static unsigned int mz_globals_cap, mz_nr_sorted;
+static atomic_t mz_nr_globals;
+static struct mz_obj mz_catchalls[NR_MEMORIZER_TYPES];
+static DEFINE_PER_CPU(u8, mz_in_recorder);
+
+static inline u32 mz_slot_of(struct mz_obj *o)
+{
+	return ((void *)o - mz_pool.base) / MZ_SLOT_SIZE;
+}
+
+static inline struct mz_obj *mz_slot_obj(u32 v)
+{
+	return v ? mz_pool_slot(&mz_pool, v - 1) : NULL;
+}
+
+/**
+ * mz_guard_enter - mark this CPU's current context as inside the recorder
+ *
+ * Call with preemption disabled.  Return: false if it already was.
+ */
+bool mz_guard_enter(void)
+{
+	u8 bit = 1 << interrupt_context_level();
+	u8 *g = this_cpu_ptr(&mz_in_recorder);
+
+	if (*g & bit)
+		return false;
+	*g |= bit;
+	barrier();
+	return true;
+}
+
+/* Leave the recorder: undo mz_guard_enter(). */
+void mz_guard_exit(void)
+{
+	barrier();
+	*this_cpu_ptr(&mz_in_recorder) &= ~(1 << interrupt_context_level());
+}
+
+/* The catch-all object of type @i (a memorizer_type). */
+struct mz_obj *mz_catchall(unsigned int i)
+{
+	return &mz_catchalls[i];
+}
+
+/* Page frames [@pfn, @pfn + @nr) belong to the page-level object @o. */
+void mz_map_pages(unsigned long pfn, unsigned long nr, struct mz_obj *o)
+{
+	u32 v = mz_slot_of(o) + 1;
+
+	for (; nr && pfn < mz_page_map_pfns; nr--, pfn++)
+		WRITE_ONCE(mz_page_map[pfn], v);
+}
+
+/* Page frames [@pfn, @pfn + @nr) are free again. */
+void mz_unmap_pages(unsigned long pfn, unsigned long nr)
+{
+	for (; nr && pfn < mz_page_map_pfns; nr--, pfn++)
+		if (READ_ONCE(mz_page_map[pfn]))
+			WRITE_ONCE(mz_page_map[pfn], 0);
+}
+
+/* The frame a kernel virtual address outside the direct map maps, or 0. */
+static unsigned long mz_kernel_pfn(unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset_k(addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+	pte_t pte;
+
+	if (pgd_none(READ_ONCE(*pgd)))
+		return 0;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)))
+		return 0;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(READ_ONCE(*pud)))
+		return 0;
+	if (pud_leaf(READ_ONCE(*pud)))
+		return pud_pfn(*pud) + ((addr & ~PUD_MASK) >> PAGE_SHIFT);
+	pmd = pmd_offset(pud, addr);
+	if (pmd_none(READ_ONCE(*pmd)))
+		return 0;
+	if (pmd_leaf(READ_ONCE(*pmd)))
+		return pmd_pfn(*pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
+	pte = READ_ONCE(*pte_offset_kernel(pmd, addr));
+	return pte_present(pte) ? pte_pfn(pte) : 0;
+}
+
+/* A vmalloc area's pages belong to it while it lives. */
+void mz_map_vmalloc(struct mz_obj *o)
+{
+	unsigned long a, pfn;
+
+	for (a = o->va; a < o->va + mz_obj_size(o); a += PAGE_SIZE) {
+		pfn = mz_kernel_pfn(a);
+		if (pfn)
+			mz_map_pages(pfn, 1, o);
+	}
+}
+
+/* A global KASAN registered; searchable once mz_access_late_init() ran. */
+void mz_add_global(struct mz_obj *o)
+{
+	int i = atomic_inc_return(&mz_nr_globals) - 1;
+
+	if (i < mz_globals_cap)
+		mz_globals[i] = mz_slot_of(o);
+}
+
+static int mz_global_cmp(const void *a, const void *b)
+{
+	const struct mz_obj *x = mz_pool_slot(&mz_pool, *(const u32 *)a);
+	const struct mz_obj *y = mz_pool_slot(&mz_pool, *(const u32 *)b);
+
+	return x->va < y->va ? -1 : x->va > y->va;
+}
+
+static struct mz_obj *mz_find_global(unsigned long addr)
+{
+	unsigned int lo = 0, hi = READ_ONCE(mz_nr_sorted);
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+		struct mz_obj *o = mz_pool_slot(&mz_pool, mz_globals[mid]);
+
+		if (addr < o->va)
+			hi = mid;
+		else if (addr >= o->va + o->size)
+			lo = mid + 1;
+		else
+			return smp_load_acquire(&o->state) == MZ_LIVE ? o : NULL;
+	}
+	return NULL;
+}
+
+static inline bool mz_covers(struct mz_obj *o, unsigned long addr)
+{
+	return o && addr - o->va < mz_obj_size(o) &&
+	       smp_load_acquire(&o->state) == MZ_LIVE;
+}
+
+/* A slab object, or the large kmalloc or pages owning the frame. */
+static struct mz_obj *mz_find_direct(unsigned long addr)
+{
+	unsigned long pfn = (addr - PAGE_OFFSET) >> PAGE_SHIFT;
+	struct mz_obj *o, *n;
+	struct folio *folio;
+
+	if (pfn >= mz_page_map_pfns || !pfn_valid(pfn))
+		return NULL;
+	folio = page_folio(pfn_to_page(pfn));
+	if (folio_test_slab(folio)) {
+		struct slab *slab = folio_slab(folio);
+		struct kmem_cache *s = READ_ONCE(slab->slab_cache);
+		void *start;
+
+		if (s) {
+			start = nearest_obj(s, slab, (void *)addr);
+			o = mz_table_lookup(&mz_table, (unsigned long)start, true);
+			if (mz_covers(o, addr))
+				return o;
+		}
+	}
+	o = mz_slot_obj(READ_ONCE(mz_page_map[pfn]));
+	if (!mz_covers(o, addr))
+		return NULL;
+	if (READ_ONCE(o->new_type) == MEM_KMALLOC && !folio_test_slab(folio)) {
+		n = mz_table_lookup(&mz_table, o->va, true);
+		if (mz_covers(n, addr))
+			return n;
+	}
+	return o;
+}
+
+static struct mz_obj *mz_find_vmalloc(unsigned long addr)
+{
+	unsigned long pfn = mz_kernel_pfn(addr);
+	struct mz_obj *o;
+
+	if (!pfn || pfn >= mz_page_map_pfns)
+		return NULL;
+	o = mz_slot_obj(READ_ONCE(mz_page_map[pfn]));
+	return mz_covers(o, addr) ? o : NULL;
+}
+
+static bool mz_on_stack(unsigned long addr)
+{
+	unsigned long s = (unsigned long)task_stack_page(current);
+
+	return in_task() && addr - s < THREAD_SIZE;
+}
+
+/*
+ * The object covering @addr, or a catch-all; *@end is where its cover
+ * ends, so that an access running past it is charged to the next one too.
+ */
+static struct mz_obj *mz_resolve(unsigned long addr, unsigned long *end)
+{
+	struct mz_obj *o = NULL;
+	unsigned int type = MEM_NONE;
+
+	if (addr < TASK_SIZE_MAX) {
+		type = MEM_USER;
+	} else if (addr >= PAGE_OFFSET &&
+		   addr < PAGE_OFFSET + (mz_page_map_pfns << PAGE_SHIFT)) {
+		o = mz_find_direct(addr);
+	} else if (addr >= VMALLOC_START && addr < VMALLOC_END) {
+		o = mz_find_vmalloc(addr);
+	} else if (addr >= __START_KERNEL_map && addr < (unsigned long)_end) {
+		o = mz_find_global(addr);
+		type = MEM_GLOBAL;
+	}
+	if (o) {
+		*end = o->va + mz_obj_size(o);
+		/* a vmalloc area reached through the direct map: this page */
+		if (*end <= addr)
+			*end = PAGE_ALIGN(addr + 1);
+		return o;
+	}
+	if (mz_on_stack(addr))
+		type = MEM_STACK;
+	*end = PAGE_ALIGN(addr + 1);
+	this_cpu_inc(mz_pcpu_stats.catchall);
+	return &mz_catchalls[type];
+}
+
+static inline bool mz_access_wanted(void)
+{
+	return READ_ONCE(mz_log_accesses) && READ_ONCE(mz_enabled);
+}
+
+/**
+ * memorizer_access - count one load or store
+ * @addr: the first byte accessed
+ * @size: how many bytes
+ * @write: a store (or a destination of a copy)
+ * @ip: the accessing instruction
+ *
+ * Called by generic KASAN when the access key is on.
+ */
+void memorizer_access(unsigned long addr, size_t size, bool write,
+		      unsigned long ip)
+{
+	unsigned long end = addr + size, next, ua_flags;
+	s32 pid;
+
+	if (unlikely(!size) || !mz_access_wanted())
+		return;
+	if (in_nmi()) {
+		this_cpu_inc(mz_pcpu_stats.acc_nmi);
+		return;
+	}
+	/* KASAN may call us inside user_access_begin(); objtool knows */
+	ua_flags = user_access_save();
+	preempt_disable_notrace();
+	if (!mz_guard_enter()) {
+		this_cpu_inc(mz_pcpu_stats.acc_recorder);
+		goto out;
+	}
+	pid = in_task() ? task_pid_nr(current) : -1;
+	do {
+		struct mz_obj *o = mz_resolve(addr, &next);
+		struct mz_acc *r = mz_ctab_get(&mz_ctab, &mz_pool, o,
+					       mz_ip_encode(ip), pid);
+
+		if (!r) {
+			this_cpu_inc(mz_pcpu_stats.acc_dropped);
+		} else if (write) {
+			atomic_long_inc(&r->writes);
+			this_cpu_inc(mz_pcpu_stats.writes);
+		} else {
+			atomic_long_inc(&r->reads);
+			this_cpu_inc(mz_pcpu_stats.reads);
+		}
+		addr = next;
+	} while (addr < end);
+	mz_guard_exit();
+out:
+	preempt_enable_notrace();
+	user_access_restore(ua_flags);
+}
+
+/* Switch access recording on or off (the static key may sleep). */
+void mz_set_log_accesses(bool on)
+{
+	WRITE_ONCE(mz_log_accesses, on);
+	if (on && mz_ready)
+		static_branch_enable(&memorizer_access_key);
+	else if (!on)
+		static_branch_disable(&memorizer_access_key);
+}
+
+/* Memory the access maps took at boot. */
+unsigned long mz_access_meta_bytes(void)
+{
+	return mz_page_map_pfns * sizeof(u32) + mz_globals_cap * sizeof(u32);
+}
+
+/**
+ * mz_access_init - reserve the page map and the globals index
+ *
+ * Called from memorizer_init() while memblock hands out memory.  Globals
+ * take at least 64 bytes each with their KASAN redzones, which bounds how
+ * many the image holds.
+ */
+void __init mz_access_init(void)
+{
+	static const char *const names[] = {
+		[MEM_USER] = "user", [MEM_STACK] = "stack",
+		[MEM_GLOBAL] = "global", [MEM_NONE] = "none",
+	};
+	unsigned int t;
+
+	mz_page_map_pfns = max_pfn;
+	mz_page_map = memblock_alloc(mz_page_map_pfns * sizeof(u32), PAGE_SIZE);
+	mz_globals_cap = ((unsigned long)_end - (unsigned long)__start_rodata) / 64;
+	mz_globals = memblock_alloc(mz_globals_cap * sizeof(u32), PAGE_SIZE);
+	if (!mz_page_map || !mz_globals) {
+		pr_err("no memory for the access maps\n");
+		mz_page_map_pfns = 0;
+		mz_globals_cap = 0;
+	}
+	for (t = 0; t < NR_MEMORIZER_TYPES; t++) {
+		struct mz_obj *o = &mz_catchalls[t];
+
+		o->va = t;
+		o->alloc_ip = t;
+		o->type = t;
+		o->new_type = NR_MEMORIZER_TYPES;
+		o->comm = mz_name_id(&mz_comms, t < ARRAY_SIZE(names) && names[t] ?
+				     names[t] : "none", MZ_NAME_LEN);
+		o->state = MZ_LIVE;
+	}
+	if (mz_log_accesses)
+		static_branch_enable(&memorizer_access_key);
+}
+
+/* Sort the globals registered at boot so that accesses can find them. */
+void __init mz_access_late_init(void)
+{
+	unsigned int n = min_t(unsigned int, atomic_read(&mz_nr_globals), mz_globals_cap);
+	bool guarded;
+
+	if (atomic_read(&mz_nr_globals) > mz_globals_cap)
+		pr_warn("%d globals, room for %u: the rest count as catch-all\n",
+			atomic_read(&mz_nr_globals), mz_globals_cap);
+	/* sort() is instrumented: its accesses to our index are our own */
+	preempt_disable();
+	guarded = mz_guard_enter();
+	sort(mz_globals, n, sizeof(u32), mz_global_cmp, NULL);
+	if (guarded)
+		mz_guard_exit();
+	preempt_enable();
+	smp_store_release(&mz_nr_sorted, n);
+}
