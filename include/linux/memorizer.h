@@ -42,6 +42,9 @@ static __always_inline void memorizer_check_access(unsigned long addr,
 }
 
 void memorizer_init(void);
+#ifdef CONFIG_MEMORIZER_TRACKPIDS
+extern const struct file_operations proc_memorizer_enabled_operations;
+#endif
 void memorizer_slab_alloc(struct kmem_cache *s, void *obj, size_t size,
 			  int node, unsigned long ip);
 void memorizer_slab_alloc_bulk(struct kmem_cache *s, size_t nr, void **p,

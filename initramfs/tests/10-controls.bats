@@ -16,8 +16,8 @@ teardown() {
 @test "every documented file exists, with its legacy alias" {
 	for f in memorizer_enabled log_accesses_enabled log_live_enabled \
 		 clear_dead_objects clear_printed_objects verbose_warnings_enabled \
-		 kmap allocations stats clear_dead_objs clear_printed_list \
-		 print_live_obj memorizer_log_access; do
+		 kmap allocations accesses kmap_stream stats clear_dead_objs \
+		 clear_printed_list print_live_obj memorizer_log_access; do
 		[ -e $MZ/$f ] || { echo "missing $f"; return 1; }
 	done
 }
@@ -40,6 +40,7 @@ teardown() {
 }
 
 @test "boolean controls take yes/no/true/false/on/off/1/0 and their aliases share the value" {
+	echo 0 > $MZ/memorizer_enabled	# no system-wide access recording meanwhile
 	for pair in "log_live_enabled print_live_obj" "log_accesses_enabled memorizer_log_access"; do
 		set -- $pair
 		for v in yes true on 1 y; do
@@ -58,6 +59,7 @@ teardown() {
 }
 
 @test "boolean controls reject bad values with EINVAL and keep their value" {
+	echo 0 > $MZ/memorizer_enabled
 	for f in log_live_enabled log_accesses_enabled verbose_warnings_enabled print_live_obj; do
 		echo 1 > $MZ/$f
 		for v in maybe 2 " " yesno; do
@@ -71,22 +73,27 @@ teardown() {
 }
 
 @test "data files refuse writes" {
-	for f in kmap allocations stats; do
-		run sh -c "echo 1 > $MZ/$f"
+	for f in kmap allocations accesses kmap_stream stats; do
+		run bash -c "echo 1 > $MZ/$f"
 		[ "$status" -ne 0 ]
+		[[ $output == *"Invalid argument"* ]] || [[ $output == *"Permission denied"* ]]
 	done
 	# and nothing recorded was lost: kmap still reads
 	cat $MZ/kmap > /dev/null
 }
 
 @test "a non-root user can neither read nor write the files" {
-	for f in kmap stats allocations memorizer_enabled clear_dead_objects; do
-		run su -s /bin/sh nobody -c "cat $MZ/$f"
+	for f in $MZ/kmap $MZ/stats $MZ/allocations $MZ/accesses $MZ/kmap_stream \
+		 $MZ/memorizer_enabled $MZ/log_accesses_enabled $MZ/clear_dead_objects \
+		 /proc/1/memorizer_enabled; do
+		run su -s /bin/sh nobody -c "cat $f"
 		[ "$status" -ne 0 ]
-		run su -s /bin/sh nobody -c "echo 0 > $MZ/$f"
+		run su -s /bin/sh nobody -c "echo 1 > $f"
 		[ "$status" -ne 0 ]
 	done
 	[ "$(cat $MZ/memorizer_enabled)" = 1 ]
+	[ "$(cat $MZ/log_accesses_enabled)" = 0 ]
+	[ "$(cat /proc/1/memorizer_enabled)" = 0 ]
 }
 
 @test "the user's guide sequence works verbatim" {

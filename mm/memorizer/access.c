@@ -18,6 +18,13 @@
  * The page map costs 4 bytes per 4 KiB of memory, whatever the number of
  * objects; the other lookups reuse what the allocators already keep.
  *
+ * Most accesses repeat: the same instruction on the same object for the
+ * same process.  A small per-CPU cache, per context level, remembers the
+ * last (instruction, object, counter) seen in each of its slots; a hit
+ * costs a few compares and the increment.  An entry is used only while
+ * its object is live and no clearing has recycled slots since it was made
+ * (mz_gen), and only for objects that cannot have others nested inside.
+ *
  * What no tracked object covers is charged to a per-type catch-all object
  * (USER, STACK, GLOBAL, NONE) so that every access is counted somewhere.
  *
@@ -25,15 +32,18 @@
  * are: a per-CPU, per-context guard makes those accesses, and any access
  * made while the recorder runs on this CPU in the same context, return at
  * once (counted as acc_recorder).  NMIs are never recorded (acc_nmi): they
- * may interrupt the recorder holding a lock.
+ * may interrupt the recorder holding a lock.  Nor is code that runs while
+ * RCU does not watch the CPU, such as the idle loop (acc_idle).
  */
 #define pr_fmt(fmt) "memorizer: " fmt
 
+#include <linux/hash.h>
 #include <linux/jump_label.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/task_stack.h>
 #include <linux/sort.h>
 #include <linux/uaccess.h>
@@ -50,6 +60,27 @@ static unsigned int mz_globals_cap, mz_nr_sorted;
 static atomic_t mz_nr_globals;
 static struct mz_obj mz_catchalls[NR_MEMORIZER_TYPES];
 static DEFINE_PER_CPU(u8, mz_in_recorder);
+
+#define MZ_HITS		128	/* cache entries per CPU and context */
+
+struct mz_hit {
+	unsigned long ip;
+	unsigned long lo, hi;	/* the object's bytes */
+	struct mz_obj *obj;
+	struct mz_acc *rec;
+	s32 pid;
+	u32 gen;
+};
+
+static DEFINE_PER_CPU(struct mz_hit[3][MZ_HITS], mz_hits);
+u32 mz_gen;			/* bumped when clearing recycles slots */
+
+/* The per-access counters of the stats file (CONFIG_MEMORIZER_STATS). */
+#define mz_acc_stat(field)						\
+	do {								\
+		if (IS_ENABLED(CONFIG_MEMORIZER_STATS))			\
+			this_cpu_inc(mz_pcpu_stats.field);		\
+	} while (0)
 
 static inline u32 mz_slot_of(struct mz_obj *o)
 {
@@ -262,21 +293,41 @@ static struct mz_obj *mz_resolve(unsigned long addr, unsigned long *end)
 	}
 	if (o) {
 		*end = o->va + mz_obj_size(o);
-		/* a vmalloc area reached through the direct map: this page */
-		if (*end <= addr)
-			*end = PAGE_ALIGN(addr + 1);
 		return o;
 	}
 	if (mz_on_stack(addr))
 		type = MEM_STACK;
 	*end = PAGE_ALIGN(addr + 1);
-	this_cpu_inc(mz_pcpu_stats.catchall);
+	mz_acc_stat(catchall);
 	return &mz_catchalls[type];
+}
+
+static inline void mz_count(struct mz_acc *r, bool write)
+{
+	if (write) {
+		atomic_long_inc(&r->writes);
+		mz_acc_stat(writes);
+	} else {
+		atomic_long_inc(&r->reads);
+		mz_acc_stat(reads);
+	}
+}
+
+/*
+ * Whether a cache entry may stand for @o: no object can appear inside it
+ * (catch-alls have no extent; slab and large kmalloc pages hold others).
+ */
+static inline bool mz_cacheable(struct mz_obj *o)
+{
+	if (o->type == MEM_ALLOC_PAGES || o->type == MEM_ALLOC_PAGES_EXACT ||
+	    o->type == MEM_ALLOC_PAGES_GETFREEPAGES || o->type == MEM_ALLOC_PAGES_FOLIO)
+		return READ_ONCE(o->new_type) == NR_MEMORIZER_TYPES;
+	return o < mz_catchalls || o >= mz_catchalls + NR_MEMORIZER_TYPES;
 }
 
 static inline bool mz_access_wanted(void)
 {
-	return READ_ONCE(mz_log_accesses) && READ_ONCE(mz_enabled);
+	return READ_ONCE(mz_log_accesses) && mz_ctx_wanted();
 }
 
 /**
@@ -292,6 +343,7 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 		      unsigned long ip)
 {
 	unsigned long end = addr + size, next, ua_flags;
+	struct mz_hit *h;
 	s32 pid;
 
 	if (unlikely(!size) || !mz_access_wanted())
@@ -302,28 +354,43 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 	}
 	/* KASAN may call us inside user_access_begin(); objtool knows */
 	ua_flags = user_access_save();
+	/*
+	 * Idle and entry code run with RCU not watching: clearing could not
+	 * wait for us, and lockdep may not trace our locks.
+	 */
+	if (!rcu_is_watching()) {
+		this_cpu_inc(mz_pcpu_stats.acc_idle);
+		user_access_restore(ua_flags);
+		return;
+	}
 	preempt_disable_notrace();
 	if (!mz_guard_enter()) {
-		this_cpu_inc(mz_pcpu_stats.acc_recorder);
+		mz_acc_stat(acc_recorder);
 		goto out;
 	}
 	pid = in_task() ? task_pid_nr(current) : -1;
+	h = this_cpu_ptr(&mz_hits[interrupt_context_level()][hash_long(ip, ilog2(MZ_HITS))]);
+	if (h->ip == ip && h->pid == pid && addr - h->lo < h->hi - h->lo &&
+	    end <= h->hi && h->gen == READ_ONCE(mz_gen) &&
+	    READ_ONCE(h->obj->state) == MZ_LIVE) {
+		mz_count(h->rec, write);
+		goto done;
+	}
 	do {
 		struct mz_obj *o = mz_resolve(addr, &next);
 		struct mz_acc *r = mz_ctab_get(&mz_ctab, &mz_pool, o,
 					       mz_ip_encode(ip), pid);
 
-		if (!r) {
+		if (r && mz_cacheable(o))
+			*h = (struct mz_hit){ ip, o->va, o->va + mz_obj_size(o), o, r,
+					      pid, READ_ONCE(mz_gen) };
+		if (r)
+			mz_count(r, write);
+		else
 			this_cpu_inc(mz_pcpu_stats.acc_dropped);
-		} else if (write) {
-			atomic_long_inc(&r->writes);
-			this_cpu_inc(mz_pcpu_stats.writes);
-		} else {
-			atomic_long_inc(&r->reads);
-			this_cpu_inc(mz_pcpu_stats.reads);
-		}
 		addr = next;
 	} while (addr < end);
+done:
 	mz_guard_exit();
 out:
 	preempt_enable_notrace();

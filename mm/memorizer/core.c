@@ -126,7 +126,7 @@ u64 mz_index_now(void)
 
 static inline bool mz_recording(void)
 {
-	return READ_ONCE(mz_enabled) && READ_ONCE(mz_ready);
+	return READ_ONCE(mz_ready) && mz_ctx_wanted();
 }
 
 static void mz_set_context(struct mz_obj *o)
@@ -140,11 +140,18 @@ static void mz_set_context(struct mz_obj *o)
 	}
 }
 
+/*
+ * Close a descriptor and queue it for kmap_stream, with preemption off so
+ * that clearing (which waits for a grace period) sees it queued.
+ */
 static void mz_close(struct mz_obj *o, unsigned long ip, u64 index)
 {
 	o->free_ip = mz_ip_encode(ip);
 	o->free_index = index;
+	preempt_disable();
 	smp_store_release(&o->state, MZ_FREED);
+	mz_stream_push(o);
+	preempt_enable();
 }
 
 /* Record a new object; NULL when not recording or the pool is exhausted. */
@@ -175,7 +182,7 @@ static struct mz_obj *mz_record(u8 type, unsigned long va, unsigned long size,
 	old = mz_table_insert(&mz_table, o);
 	if (old) {
 		/* A live object of the same level whose free we never saw. */
-		old->flags |= MZ_F_UNSEEN;
+		mz_flags_update(old, MZ_F_UNSEEN, 0);
 		mz_close(old, 0, o->alloc_index);
 		this_cpu_inc(mz_pcpu_stats.unseen);
 	}
@@ -392,6 +399,7 @@ void mz_stats_sum(struct mz_stats *sum)
 		sum->catchall += READ_ONCE(s->catchall);
 		sum->acc_dropped += READ_ONCE(s->acc_dropped);
 		sum->acc_nmi += READ_ONCE(s->acc_nmi);
+		sum->acc_idle += READ_ONCE(s->acc_idle);
 		sum->acc_recorder += READ_ONCE(s->acc_recorder);
 	}
 }
@@ -403,7 +411,7 @@ static struct mz_obj *mz_next_clearing(unsigned long *i, unsigned long n)
 		struct mz_obj *o = mz_pool_slot(&mz_pool, *i);
 
 		if (smp_load_acquire(&o->state) == MZ_FREED &&
-		    (READ_ONCE(o->flags) & MZ_F_CLEARING))
+		    (READ_ONCE(o->flags) & (MZ_F_CLEARING | MZ_F_QUEUED)) == MZ_F_CLEARING)
 			return o;
 	}
 	return NULL;
@@ -424,13 +432,20 @@ void mz_clear(bool printed_only)
 	unsigned long i, n = mz_pool_high_water(&mz_pool);
 	struct mz_obj *o;
 
+	/* the access cache may name slots about to be recycled */
+	WRITE_ONCE(mz_gen, mz_gen + 1);
 	for (i = 0; i < n; i++) {
+		u8 f;
+
 		o = mz_pool_slot(&mz_pool, i);
 		if (smp_load_acquire(&o->state) != MZ_FREED)
 			continue;
-		if (printed_only && !(READ_ONCE(o->flags) & MZ_F_PRINTED))
-			continue;
-		WRITE_ONCE(o->flags, o->flags | MZ_F_CLEARING);
+		/* queued for kmap_stream: it stays until printed there */
+		f = READ_ONCE(o->flags);
+		if (!(f & MZ_F_QUEUED) && (!printed_only || (f & MZ_F_PRINTED)))
+			mz_flags_update(o, MZ_F_CLEARING, 0);
+		else
+			mz_flags_update(o, 0, MZ_F_CLEARING);
 	}
 	synchronize_rcu();
 	for (i = 0; (o = mz_next_clearing(&i, n)); i++)
@@ -511,7 +526,8 @@ void __init memorizer_init(void)
 	mz_comm_hardirq = mz_name_id(&mz_comms, "hardirq", MZ_NAME_LEN);
 	mz_comm_softirq = mz_name_id(&mz_comms, "softirq", MZ_NAME_LEN);
 	mz_access_init();
-	mz_meta_bytes += mz_access_meta_bytes();
+	mz_stream_init();
+	mz_meta_bytes += mz_access_meta_bytes() + mz_stream_meta_bytes();
 	WRITE_ONCE(mz_ready, true);
 	mz_record_memblock(base);
 	WRITE_ONCE(mz_enabled, mz_boot_enabled);

@@ -105,7 +105,7 @@ static const struct file_operations mz_log_fops = {
 	.llseek = default_llseek,
 };
 
-/* memorizer_enabled: 0 (off) or 1 (the whole system). */
+/* memorizer_enabled: 0, 1, 2, 3 or a pid (tasks.c). */
 static ssize_t mz_enabled_read(struct file *f, char __user *ubuf, size_t count, loff_t *ppos)
 {
 	char buf[16];
@@ -124,10 +124,8 @@ static ssize_t mz_enabled_write(struct file *f, const char __user *ubuf, size_t 
 		ret = kstrtoint(buf, 10, &val);
 	if (ret)
 		return -EINVAL;
-	if (val != 0 && val != 1)
-		return -EINVAL;
-	WRITE_ONCE(mz_enabled, val);
-	return count;
+	ret = mz_set_mode(val);
+	return ret ? ret : count;
 }
 
 static const struct file_operations mz_enabled_fops = {
@@ -249,7 +247,7 @@ static int mz_kmap_show(struct seq_file *m, void *v)
 		mz_format_accesses(m, o, out == MZ_OUT_ACCESSES);
 	/* Reading kmap reports freed objects (clear_printed_objects drops them). */
 	if (out == MZ_OUT_KMAP && snap.state == MZ_FREED && !seq_has_overflowed(m))
-		o->flags |= MZ_F_PRINTED;
+		mz_flags_update(o, MZ_F_PRINTED, 0);
 	return 0;
 }
 
@@ -310,6 +308,7 @@ static int mz_stats_show(struct seq_file *m, void *v)
 	}
 	used = mz_pool_used(&mz_pool);
 	seq_printf(m, "recording: %d\n", READ_ONCE(mz_enabled));
+	seq_printf(m, "index_now: %llu\n", mz_index_now());
 	seq_printf(m, "objects_tracked: %lu\n", nlive + nfreed);
 	seq_printf(m, "objects_live: %lu\n", nlive);
 	seq_printf(m, "objects_freed: %lu\n", nfreed);
@@ -320,14 +319,18 @@ static int mz_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "frees_recorded: %lu\n", s.frees);
 	seq_printf(m, "frees_unseen: %lu\n", s.unseen);
 	seq_printf(m, "accesses_logging: %d\n", READ_ONCE(mz_log_accesses));
-	seq_printf(m, "accesses_recorded: %lu\n", s.reads + s.writes);
-	seq_printf(m, "accesses_read: %lu\n", s.reads);
-	seq_printf(m, "accesses_written: %lu\n", s.writes);
-	seq_printf(m, "accesses_catchall: %lu\n", s.catchall);
+	if (IS_ENABLED(CONFIG_MEMORIZER_STATS)) {
+		seq_printf(m, "accesses_recorded: %lu\n", s.reads + s.writes);
+		seq_printf(m, "accesses_read: %lu\n", s.reads);
+		seq_printf(m, "accesses_written: %lu\n", s.writes);
+		seq_printf(m, "accesses_catchall: %lu\n", s.catchall);
+		seq_printf(m, "accesses_recorder: %lu\n", s.acc_recorder);
+	}
 	seq_printf(m, "accesses_dropped: %lu\n", s.acc_dropped);
 	seq_printf(m, "accesses_nmi: %lu\n", s.acc_nmi);
-	seq_printf(m, "accesses_recorder: %lu\n", s.acc_recorder);
+	seq_printf(m, "accesses_idle: %lu\n", s.acc_idle);
 	seq_printf(m, "access_records: %lu\n", nacc);
+	seq_printf(m, "stream_overflow: %ld\n", atomic_long_read(&mz_stream_overflow));
 	seq_printf(m, "names_overflow: %lu\n",
 		   atomic_long_read(&mz_comms.overflow) + atomic_long_read(&mz_caches.overflow));
 	seq_printf(m, "pool_bytes: %lu\n", mz_pool.nr_slots * MZ_SLOT_SIZE);
@@ -366,6 +369,7 @@ static int __init memorizer_debugfs_init(void)
 	debugfs_create_file("kmap", 0400, d, (void *)MZ_OUT_KMAP, &mz_kmap_fops);
 	debugfs_create_file("allocations", 0400, d, (void *)MZ_OUT_ALLOCATIONS, &mz_kmap_fops);
 	debugfs_create_file("accesses", 0400, d, (void *)MZ_OUT_ACCESSES, &mz_kmap_fops);
+	debugfs_create_file("kmap_stream", 0400, d, NULL, &mz_stream_fops);
 	debugfs_create_file("stats", 0400, d, NULL, &mz_stats_fops);
 	mz_selftest_init(d);
 	return 0;

@@ -7,6 +7,8 @@
 
 #include <linux/memorizer.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -24,6 +26,7 @@ enum mz_state { MZ_FREE = 0, MZ_LIVE, MZ_FREED, MZ_ACC };
 #define MZ_F_PRINTED	0x02	/* freed and already reported by kmap */
 #define MZ_F_UNSEEN	0x04	/* free never seen: free_ip prints deadbeef */
 #define MZ_F_CLEARING	0x08	/* being cleared: takes no new counters */
+#define MZ_F_QUEUED	0x10	/* waiting for the kmap_stream reader */
 
 struct mz_acc;
 
@@ -69,6 +72,18 @@ struct mz_acc {
 	u8 state;
 	u8 flags;
 };
+
+/*
+ * Flags change after an object is published (the kmap reader, clearing,
+ * the stream): update them atomically.
+ */
+static inline void mz_flags_update(struct mz_obj *o, u8 set, u8 clear)
+{
+	u8 old = READ_ONCE(o->flags);
+
+	while (!try_cmpxchg(&o->flags, &old, (old & ~clear) | set))
+		;
+}
 
 /* Synthetic free IP of the kmap format. */
 #define MZ_IP_UNSEEN	0xdeadbeefUL	/* an object appeared over a live one */
@@ -192,6 +207,7 @@ struct mz_stats {
 	unsigned long catchall;		/* of which charged to a catch-all */
 	unsigned long acc_dropped;	/* not counted: no pool slot */
 	unsigned long acc_nmi;		/* not counted: NMI context */
+	unsigned long acc_idle;		/* not counted: RCU not watching */
 	unsigned long acc_recorder;	/* the recorder's own, not counted */
 };
 
@@ -204,6 +220,7 @@ extern int mz_enabled;
 extern bool mz_log_live, mz_log_accesses, mz_verbose, mz_index_time;
 extern unsigned long mz_pool_bytes;
 extern atomic_long_t mz_cleared;	/* descriptors returned by clearing */
+extern u32 mz_gen;
 extern struct mutex mz_report_lock;
 
 void mz_stats_sum(struct mz_stats *sum);
@@ -211,6 +228,38 @@ unsigned long mz_metadata_bytes(void);
 u64 mz_index_now(void);
 u64 mz_alloc_index_of(const void *va, bool nested);
 void mz_set_log_accesses(bool on);
+#ifdef CONFIG_MEMORIZER_TRACKPIDS
+int mz_set_mode(int val);
+#else
+static inline int mz_set_mode(int val)
+{
+	if (val != 0 && val != 1)
+		return -EINVAL;
+	WRITE_ONCE(mz_enabled, val);
+	return 0;
+}
+#endif
+
+/*
+ * Whether the current context is recorded: mode 1 records everything,
+ * 2 and 3 (and a pid) marked tasks, and 2 interrupt context too.
+ */
+static inline bool mz_ctx_wanted(void)
+{
+	int mode = READ_ONCE(mz_enabled);
+
+	if (mode == 1)
+		return true;
+	if (!mode)
+		return false;
+	if (!in_task())
+		return mode == 2;
+#ifdef CONFIG_MEMORIZER_TRACKPIDS
+	return READ_ONCE(current->memorizer_enabled);
+#else
+	return false;
+#endif
+}
 DECLARE_PER_CPU(struct mz_stats, mz_pcpu_stats);
 
 /* access.c: the access hook's maps from addresses to objects. */
@@ -226,6 +275,13 @@ bool mz_guard_enter(void);
 void mz_guard_exit(void);
 void mz_clear(bool printed_only);
 void mz_warn(const char *what);
+
+/* stream.c: kmap_stream. */
+extern const struct file_operations mz_stream_fops;
+extern atomic_long_t mz_stream_overflow;
+void mz_stream_init(void);
+void mz_stream_push(struct mz_obj *o);
+unsigned long mz_stream_meta_bytes(void);
 
 /* selftest.c: the exactness self-test trigger. */
 #ifdef CONFIG_MEMORIZER_SELFTEST

@@ -54,7 +54,9 @@ share_sane() {
 	[ "${aa[1]}" -gt 0 ] && [ "${aa[0]}" = "${aa[1]}" ] || return 1
 	[ "${bb[1]}" -gt 0 ] && [ "${bb[0]}" = "${bb[1]}" ] || return 1
 	# |A u B| = |A| + |B| - |A n B|, and the index lies in [0, 1]
-	[ "${ab[1]}" -eq $((aa[1] + bb[1] - ab[0])) ] && [ "${ab[0]}" -le "${ab[1]}" ]
+	[ "${ab[1]}" -eq $((aa[1] + bb[1] - ab[0])) ] && [ "${ab[0]}" -le "${ab[1]}" ] || return 1
+	# with accesses recorded, one reading what the other wrote shares objects
+	! grep -q '^  ' "$kmap" || [ "${ab[0]}" -gt 0 ]
 }
 
 make -s -C "$here/kmaptool" kmaptool > /dev/null || { echo "not ok - host: kmaptool builds"; exit 1; }

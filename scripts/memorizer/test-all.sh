@@ -36,7 +36,8 @@ if [ -f "$here/kmaptool/Makefile" ]; then
 	step kmaptool make -s -C "$here/kmaptool" test
 fi
 if [ "${1:-}" != --host-only ]; then
-	step boottest "$here/boottest.sh"
+	# Every suite, on 4 vCPUs: SMP exactness needs several.
+	step boottest "$here/boottest.sh" -s 4
 	# A second boot with a pool too small for the system: exhaustion.
 	step boottest-pool "$here/boottest.sh" -n -f pool-exhaustion \
 		-a memalloc_size=2M -o "$BUILD_DIR/boottest-pool"

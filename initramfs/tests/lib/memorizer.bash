@@ -36,3 +36,13 @@ field() {
 stat_of() {
 	awk -v k="$1:" '$1 == k { print $2 }' "${2:-$MZ/stats}"
 }
+
+# mz_select FIRST LAST [INDEX...] < kmap: the objects (with their indented
+# lines) allocated with an index in [FIRST, LAST] or one of the INDEXes.
+# Suites cut the boot's whole kmap down once instead of scanning it often.
+mz_select() {
+	awk -F, -v lo="$1" -v hi="$2" -v want="${*:3}" '
+		BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = 1 }
+		/^ / { if (on) print; next }
+		{ on = ($5 >= lo && $5 <= hi) || ($5 in keep); if (on) print }'
+}

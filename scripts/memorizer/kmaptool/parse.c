@@ -380,6 +380,8 @@ static inline u32 intern_field(const char *p, size_t n, bool type)
 	u32 len1 = (u32)n + 1 + (type ? SLOT_TYPE : 0), j;
 	struct skey k;
 
+	if (!n)
+		return 0;	/* new_type, nearly always */
 	if (n > 16)
 		return intern_slow(p, n, type);
 	if ((stab_n + 1) * 2 > stab_mask + 1 || !stab)

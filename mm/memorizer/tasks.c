@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Whom Memorizer records: memorizer_enabled's modes and the per-task mark.
+ *
+ *   0    nothing;
+ *   1    every task and interrupt context;
+ *   2    marked tasks and interrupt context;
+ *   3    marked tasks only;
+ *   PID  (above 3) like 3; the write marks that process.
+ *
+ * Writing 2 or 3 marks the writing process, writing a pid marks that
+ * process, and /proc/<pid>/memorizer_enabled marks or unmarks any task.
+ * The mark is a task_struct field, so children forked afterwards inherit
+ * it.  Writing 0 ends the experiment: every mark is cleared.
+ */
+#define pr_fmt(fmt) "memorizer: " fmt
+
+#include <linux/fs.h>
+#include <linux/pid.h>
+#include <linux/proc_fs.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/uaccess.h>
+/* get_proc_task(): the file is an entry of fs/proc/base.c's tables */
+#include "../../fs/proc/internal.h"
+#include "memorizer.h"
+
+static void mz_unmark_all(void)
+{
+	struct task_struct *g, *t;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t)
+		WRITE_ONCE(t->memorizer_enabled, 0);
+	rcu_read_unlock();
+}
+
+/**
+ * mz_set_mode - change whom the recorder records
+ * @val: 0, 1, 2, 3 or a pid (see above)
+ *
+ * Return: 0, or -EINVAL for a negative value or a pid no process has.
+ */
+int mz_set_mode(int val)
+{
+	struct task_struct *t;
+
+	if (val < 0)
+		return -EINVAL;
+	if (val > 3) {
+		t = find_get_task_by_vpid(val);
+		if (!t)
+			return -EINVAL;
+		WRITE_ONCE(t->memorizer_enabled, 1);
+		put_task_struct(t);
+	} else if (val >= 2) {
+		WRITE_ONCE(current->memorizer_enabled, 1);
+	} else if (val == 0) {
+		mz_unmark_all();
+	}
+	WRITE_ONCE(mz_enabled, val);
+	return 0;
+}
+
+static ssize_t mz_proc_read(struct file *file, char __user *ubuf, size_t count,
+			    loff_t *ppos)
+{
+	struct task_struct *t = get_proc_task(file_inode(file));
+	char buf[3];
+
+	if (!t)
+		return -ESRCH;
+	buf[0] = READ_ONCE(t->memorizer_enabled) ? '1' : '0';
+	buf[1] = '\n';
+	put_task_struct(t);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, 2);
+}
+
+static ssize_t mz_proc_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	struct task_struct *t;
+	char buf[4] = {};
+
+	if (!count || count > 2 || copy_from_user(buf, ubuf, count))
+		return -EINVAL;
+	if ((buf[0] != '0' && buf[0] != '1') || (buf[1] && buf[1] != '\n'))
+		return -EINVAL;
+	t = get_proc_task(file_inode(file));
+	if (!t)
+		return -ESRCH;
+	WRITE_ONCE(t->memorizer_enabled, buf[0] == '1');
+	put_task_struct(t);
+	return count;
+}
+
+const struct file_operations proc_memorizer_enabled_operations = {
+	.read = mz_proc_read,
+	.write = mz_proc_write,
+	.llseek = generic_file_llseek,
+};
