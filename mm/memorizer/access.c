@@ -37,6 +37,7 @@
  */
 #define pr_fmt(fmt) "memorizer: " fmt
 
+#include <linux/context_tracking.h>
 #include <linux/hash.h>
 #include <linux/jump_label.h>
 #include <linux/memblock.h>
@@ -182,7 +183,7 @@ void mz_map_vmalloc(struct mz_obj *o)
 /* A global KASAN registered; searchable once mz_access_late_init() ran. */
 void mz_add_global(struct mz_obj *o)
 {
-	int i = atomic_inc_return(&mz_nr_globals) - 1;
+	int i = arch_atomic_inc_return(&mz_nr_globals) - 1;
 
 	if (i < mz_globals_cap)
 		mz_globals[i] = mz_slot_of(o);
@@ -208,7 +209,7 @@ static struct mz_obj *mz_find_global(unsigned long addr)
 			hi = mid;
 		else if (addr >= o->va + o->size)
 			lo = mid + 1;
-		else
+		else	/* pairs with the recorder publishing the fields */
 			return smp_load_acquire(&o->state) == MZ_LIVE ? o : NULL;
 	}
 	return NULL;
@@ -216,8 +217,10 @@ static struct mz_obj *mz_find_global(unsigned long addr)
 
 static inline bool mz_covers(struct mz_obj *o, unsigned long addr)
 {
-	return o && addr - o->va < mz_obj_size(o) &&
-	       smp_load_acquire(&o->state) == MZ_LIVE;
+	if (!o || addr - o->va >= mz_obj_size(o))
+		return false;
+	/* pairs with the release that published the descriptor */
+	return smp_load_acquire(&o->state) == MZ_LIVE;
 }
 
 /* A slab object, or the large kmalloc or pages owning the frame. */
@@ -302,13 +305,26 @@ static struct mz_obj *mz_resolve(unsigned long addr, unsigned long *end)
 	return &mz_catchalls[type];
 }
 
+/*
+ * rcu_is_watching() without a call: the function lives in instrumented
+ * code, whose every load would call us back.
+ */
+static __always_inline bool mz_rcu_watching(void)
+{
+#ifdef CONFIG_CONTEXT_TRACKING_IDLE
+	return !rcu_dynticks_curr_cpu_in_eqs();
+#else
+	return rcu_is_watching();
+#endif
+}
+
 static inline void mz_count(struct mz_acc *r, bool write)
 {
 	if (write) {
-		atomic_long_inc(&r->writes);
+		arch_atomic_long_inc(&r->writes);
 		mz_acc_stat(writes);
 	} else {
-		atomic_long_inc(&r->reads);
+		arch_atomic_long_inc(&r->reads);
 		mz_acc_stat(reads);
 	}
 }
@@ -354,19 +370,18 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 	}
 	/* KASAN may call us inside user_access_begin(); objtool knows */
 	ua_flags = user_access_save();
-	/*
-	 * Idle and entry code run with RCU not watching: clearing could not
-	 * wait for us, and lockdep may not trace our locks.
-	 */
-	if (!rcu_is_watching()) {
-		this_cpu_inc(mz_pcpu_stats.acc_idle);
-		user_access_restore(ua_flags);
-		return;
-	}
 	preempt_disable_notrace();
 	if (!mz_guard_enter()) {
 		mz_acc_stat(acc_recorder);
 		goto out;
+	}
+	/*
+	 * Idle and entry code run with RCU not watching: clearing could not
+	 * wait for us, and lockdep may not trace our locks.
+	 */
+	if (!mz_rcu_watching()) {
+		this_cpu_inc(mz_pcpu_stats.acc_idle);
+		goto done;
 	}
 	pid = in_task() ? task_pid_nr(current) : -1;
 	h = this_cpu_ptr(&mz_hits[interrupt_context_level()][hash_long(ip, ilog2(MZ_HITS))]);
@@ -455,12 +470,12 @@ void __init mz_access_init(void)
 /* Sort the globals registered at boot so that accesses can find them. */
 void __init mz_access_late_init(void)
 {
-	unsigned int n = min_t(unsigned int, atomic_read(&mz_nr_globals), mz_globals_cap);
+	unsigned int n = min_t(unsigned int, arch_atomic_read(&mz_nr_globals), mz_globals_cap);
 	bool guarded;
 
-	if (atomic_read(&mz_nr_globals) > mz_globals_cap)
+	if (arch_atomic_read(&mz_nr_globals) > mz_globals_cap)
 		pr_warn("%d globals, room for %u: the rest count as catch-all\n",
-			atomic_read(&mz_nr_globals), mz_globals_cap);
+			arch_atomic_read(&mz_nr_globals), mz_globals_cap);
 	/* sort() is instrumented: its accesses to our index are our own */
 	preempt_disable();
 	guarded = mz_guard_enter();
@@ -468,5 +483,6 @@ void __init mz_access_late_init(void)
 	if (guarded)
 		mz_guard_exit();
 	preempt_enable();
+	/* the sorted entries before their count, for lockless searches */
 	smp_store_release(&mz_nr_sorted, n);
 }

@@ -115,13 +115,13 @@ void mz_warn(const char *what)
 
 static u64 mz_index(void)
 {
-	return mz_index_time ? get_jiffies_64() : atomic64_inc_return(&mz_serial);
+	return mz_index_time ? get_jiffies_64() : arch_atomic64_inc_return(&mz_serial);
 }
 
 /* The current index: the last serial handed out, or jiffies. */
 u64 mz_index_now(void)
 {
-	return mz_index_time ? get_jiffies_64() : atomic64_read(&mz_serial);
+	return mz_index_time ? get_jiffies_64() : arch_atomic64_read(&mz_serial);
 }
 
 static inline bool mz_recording(void)
@@ -149,6 +149,7 @@ static void mz_close(struct mz_obj *o, unsigned long ip, u64 index)
 	o->free_ip = mz_ip_encode(ip);
 	o->free_index = index;
 	preempt_disable();
+	/* the free fields before the state: readers acquire the state */
 	smp_store_release(&o->state, MZ_FREED);
 	mz_stream_push(o);
 	preempt_enable();
@@ -178,6 +179,7 @@ static struct mz_obj *mz_record(u8 type, unsigned long va, unsigned long size,
 	o->new_type = NR_MEMORIZER_TYPES;
 	o->cache = cache;
 	mz_set_context(o);
+	/* every field before the state: readers acquire the state */
 	smp_store_release(&o->state, MZ_LIVE);
 	old = mz_table_insert(&mz_table, o);
 	if (old) {
@@ -410,6 +412,7 @@ static struct mz_obj *mz_next_clearing(unsigned long *i, unsigned long n)
 	for (; *i < n; ++*i) {
 		struct mz_obj *o = mz_pool_slot(&mz_pool, *i);
 
+		/* pairs with mz_close() */
 		if (smp_load_acquire(&o->state) == MZ_FREED &&
 		    (READ_ONCE(o->flags) & (MZ_F_CLEARING | MZ_F_QUEUED)) == MZ_F_CLEARING)
 			return o;
@@ -438,6 +441,7 @@ void mz_clear(bool printed_only)
 		u8 f;
 
 		o = mz_pool_slot(&mz_pool, i);
+		/* pairs with mz_close() */
 		if (smp_load_acquire(&o->state) != MZ_FREED)
 			continue;
 		/* queued for kmap_stream: it stays until printed there */
@@ -454,7 +458,7 @@ void mz_clear(bool printed_only)
 	for (i = 0; (o = mz_next_clearing(&i, n)); i++) {
 		mz_ctab_free(&mz_pool, o);
 		mz_pool_free(&mz_pool, o);
-		atomic_long_inc(&mz_cleared);
+		arch_atomic_long_inc(&mz_cleared);
 	}
 }
 

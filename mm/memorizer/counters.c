@@ -69,6 +69,7 @@ struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
 	raw_spinlock_t *lock = &t->locks[h & (MZ_TABLE_LOCKS - 1)];
 	struct mz_acc *r, *head;
 
+	/* pairs with the release that published the chain head */
 	r = mz_cfind(smp_load_acquire(&t->buckets[h]), obj, ip, pid);
 	if (likely(r))
 		return r;
@@ -89,7 +90,8 @@ struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
 	do {
 		head = READ_ONCE(obj->acc);
 		r->onext = head;
-	} while (cmpxchg(&obj->acc, head, r) != head);
+	} while (arch_cmpxchg(&obj->acc, head, r) != head);
+	/* an initialized record before lockless lookups can find it */
 	smp_store_release(&t->buckets[h], r);
 out:
 	raw_spin_unlock_irqrestore(lock, flags);

@@ -60,15 +60,21 @@ static ssize_t mz_bool_read(struct file *f, char __user *ubuf, size_t count, lof
 	return simple_read_from_buffer(ubuf, count, ppos, buf, 2);
 }
 
+/* Read a boolean written to a control file. */
+static int mz_get_bool(const char __user *ubuf, size_t count, bool *val)
+{
+	char buf[8];
+	int ret = mz_get_word(ubuf, count, buf, sizeof(buf));
+
+	return ret ? ret : mz_parse_bool(buf, val);
+}
+
 static ssize_t mz_bool_write(struct file *f, const char __user *ubuf, size_t count,
 			     loff_t *ppos)
 {
-	char buf[8];
 	bool val;
-	int ret = mz_get_word(ubuf, count, buf, sizeof(buf));
+	int ret = mz_get_bool(ubuf, count, &val);
 
-	if (!ret)
-		ret = mz_parse_bool(buf, &val);
 	if (ret)
 		return ret;
 	WRITE_ONCE(*(bool *)f->private_data, val);
@@ -86,12 +92,9 @@ static const struct file_operations mz_bool_fops = {
 static ssize_t mz_log_write(struct file *f, const char __user *ubuf, size_t count,
 			    loff_t *ppos)
 {
-	char buf[8];
 	bool val;
-	int ret = mz_get_word(ubuf, count, buf, sizeof(buf));
+	int ret = mz_get_bool(ubuf, count, &val);
 
-	if (!ret)
-		ret = mz_parse_bool(buf, &val);
 	if (ret)
 		return ret;
 	mz_set_log_accesses(val);
@@ -162,6 +165,7 @@ enum mz_out { MZ_OUT_KMAP, MZ_OUT_ALLOCATIONS, MZ_OUT_ACCESSES };
 
 static bool mz_printable(const struct mz_obj *o)
 {
+	/* pairs with the recorder's release of the state */
 	u8 st = smp_load_acquire(&o->state);
 
 	return st == MZ_FREED || (st == MZ_LIVE && READ_ONCE(mz_log_live));
@@ -224,11 +228,9 @@ static int mz_kmap_show(struct seq_file *m, void *v)
 
 	if (v == SEQ_START_TOKEN) {
 		if (out == MZ_OUT_ACCESSES)
-			seq_puts(m, "obj_va_ptr,alloc_index,access_ip,write_count,"
-				 "read_count,access_pid\n");
+			seq_puts(m, "obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid\n");
 		else
-			seq_puts(m, "alloc_ip,pid,obj_va_ptr,size,alloc_index,free_index,"
-				 "free_ip,alloc_type,command,slabname,new_alloc_type\n");
+			seq_puts(m, "alloc_ip,pid,obj_va_ptr,size,alloc_index,free_index,free_ip,alloc_type,command,slabname,new_alloc_type\n");
 		return 0;
 	}
 	/*
@@ -289,6 +291,7 @@ static int mz_stats_show(struct seq_file *m, void *v)
 	n = mz_pool_high_water(&mz_pool);
 	for (i = 0; i < n; i++) {
 		struct mz_obj *o = mz_pool_slot(&mz_pool, i);
+		/* pairs with the recorder's release of the state */
 		u8 st = smp_load_acquire(&o->state), type = READ_ONCE(o->type);
 
 		if (st == MZ_ACC)
@@ -312,7 +315,7 @@ static int mz_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "objects_tracked: %lu\n", nlive + nfreed);
 	seq_printf(m, "objects_live: %lu\n", nlive);
 	seq_printf(m, "objects_freed: %lu\n", nfreed);
-	seq_printf(m, "objects_cleared: %lu\n", atomic_long_read(&mz_cleared));
+	seq_printf(m, "objects_cleared: %lu\n", arch_atomic_long_read(&mz_cleared));
 	seq_printf(m, "events_seen: %lu\n", rec + drop);
 	seq_printf(m, "events_recorded: %lu\n", rec);
 	seq_printf(m, "events_dropped: %lu\n", drop);
@@ -330,9 +333,9 @@ static int mz_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "accesses_nmi: %lu\n", s.acc_nmi);
 	seq_printf(m, "accesses_idle: %lu\n", s.acc_idle);
 	seq_printf(m, "access_records: %lu\n", nacc);
-	seq_printf(m, "stream_overflow: %ld\n", atomic_long_read(&mz_stream_overflow));
+	seq_printf(m, "stream_overflow: %ld\n", arch_atomic_long_read(&mz_stream_overflow));
 	seq_printf(m, "names_overflow: %lu\n",
-		   atomic_long_read(&mz_comms.overflow) + atomic_long_read(&mz_caches.overflow));
+		   arch_atomic_long_read(&mz_comms.overflow) + arch_atomic_long_read(&mz_caches.overflow));
 	seq_printf(m, "pool_bytes: %lu\n", mz_pool.nr_slots * MZ_SLOT_SIZE);
 	seq_printf(m, "pool_descriptor_bytes: %d\n", MZ_SLOT_SIZE);
 	seq_printf(m, "pool_slots: %lu\n", mz_pool.nr_slots);

@@ -57,8 +57,8 @@ void mz_format_accesses(struct seq_file *m, const struct mz_obj *o, bool csv)
 
 	for (r = READ_ONCE(o->acc); r; r = READ_ONCE(r->onext)) {
 		unsigned long ip = mz_ip_decode(r->ip);
-		long w = atomic_long_read(&r->writes);
-		long rd = atomic_long_read(&r->reads);
+		long w = arch_atomic_long_read(&r->writes);
+		long rd = arch_atomic_long_read(&r->reads);
 
 		if (csv)
 			seq_printf(m, "%lx,%llu,%lx,%lu,%lu,%d\n", o->va,

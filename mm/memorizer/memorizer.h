@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Memorizer internals shared by the recorder's files.
+ *
+ * The recorder is not instrumented, but the atomic_*() and cmpxchg()
+ * wrappers report to KASAN explicitly, which would record the recorder's
+ * own bookkeeping as accesses: its files use the arch_ forms.
  */
 #ifndef _MM_MEMORIZER_H
 #define _MM_MEMORIZER_H
@@ -81,7 +85,7 @@ static inline void mz_flags_update(struct mz_obj *o, u8 set, u8 clear)
 {
 	u8 old = READ_ONCE(o->flags);
 
-	while (!try_cmpxchg(&o->flags, &old, (old & ~clear) | set))
+	while (!arch_try_cmpxchg(&o->flags, &old, (old & ~clear) | set))
 		;
 }
 

@@ -20,7 +20,7 @@ void mz_names_init(struct mz_names *n, char (*str)[MZ_NAME_LEN], u32 *hash,
 	n->hash = hash;
 	n->size = size;
 	n->used = 1;
-	atomic_long_set(&n->overflow, 0);
+	arch_atomic_long_set(&n->overflow, 0);
 	raw_spin_lock_init(&n->lock);
 	memset(hash, 0, sizeof(*hash) * size);
 	strscpy(str[0], "?", MZ_NAME_LEN);
@@ -55,6 +55,7 @@ u16 mz_name_id(struct mz_names *n, const char *s, size_t len)
 	mz_name_clean(buf, s, len);
 	h = jhash(buf, strlen(buf), 0) | 2;	/* 0 free, 1 reserved for id 0 */
 	for (i = h & mask, probes = 0; probes < n->size; i = (i + 1) & mask, probes++) {
+		/* a published hash means the name is complete */
 		u32 eh = smp_load_acquire(&n->hash[i]);
 
 		if (!eh)
@@ -69,6 +70,7 @@ u16 mz_name_id(struct mz_names *n, const char *s, size_t len)
 			if (n->used >= n->size - n->size / 4)
 				break;
 			strscpy(n->str[i], buf, MZ_NAME_LEN);
+			/* the name before its hash: lookups acquire the hash */
 			smp_store_release(&n->hash[i], h);
 			n->used++;
 			raw_spin_unlock_irqrestore(&n->lock, flags);
@@ -80,7 +82,7 @@ u16 mz_name_id(struct mz_names *n, const char *s, size_t len)
 		}
 	}
 	raw_spin_unlock_irqrestore(&n->lock, flags);
-	atomic_long_inc(&n->overflow);
+	arch_atomic_long_inc(&n->overflow);
 	return 0;
 }
 

@@ -22,7 +22,7 @@ void mz_pool_init(struct mz_pool *pool, void *base, size_t bytes,
 {
 	pool->base = base;
 	pool->nr_slots = bytes / MZ_SLOT_SIZE;
-	atomic_long_set(&pool->next, 0);
+	arch_atomic_long_set(&pool->next, 0);
 	raw_spin_lock_init(&pool->lock);
 	pool->free_list = NULL;
 	pool->nr_free = 0;
@@ -45,9 +45,9 @@ static void mz_pool_refill(struct mz_pool *pool, struct mz_pool_cache *c)
 		if (c->nr)
 			return;
 	}
-	if (atomic_long_read(&pool->next) >= pool->nr_slots)
+	if (arch_atomic_long_read(&pool->next) >= pool->nr_slots)
 		return;
-	first = atomic_long_fetch_add(MZ_POOL_BATCH, &pool->next);
+	first = arch_atomic_long_fetch_add(MZ_POOL_BATCH, &pool->next);
 	for (i = first; i < first + MZ_POOL_BATCH && i < pool->nr_slots; i++)
 		c->slot[c->nr++] = mz_pool_slot(pool, i);
 }
@@ -97,7 +97,7 @@ void mz_pool_free(struct mz_pool *pool, void *slot)
 /* Slots ever handed out, so the highest index a scan must visit. */
 unsigned long mz_pool_high_water(struct mz_pool *pool)
 {
-	return min_t(unsigned long, atomic_long_read(&pool->next), pool->nr_slots);
+	return min_t(unsigned long, arch_atomic_long_read(&pool->next), pool->nr_slots);
 }
 
 /* Slots in use: handed out, less those on the free list or in caches. */

@@ -333,8 +333,7 @@ static int mz_selftest_show(struct seq_file *m, void *v)
 {
 	int i;
 
-	seq_puts(m, "name,obj_va_ptr,alloc_index,size,alloc_type,slabname,state,"
-		 "alloc_fn,free_fn,reads,writes\n");
+	seq_puts(m, "name,obj_va_ptr,alloc_index,size,alloc_type,slabname,state,alloc_fn,free_fn,reads,writes\n");
 	mutex_lock(&st_lock);
 	for (i = 0; i < nr_st; i++)
 		seq_printf(m, "%s,%lx,%llu,%zu,%s,%s,%s,%s,%s,%d,%d\n", st[i].name,

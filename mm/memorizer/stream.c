@@ -59,15 +59,17 @@ void mz_stream_push(struct mz_obj *o)
 		return;
 	/* interrupts off: the reader's release waits for us (RCU) */
 	local_irq_save(flags);
-	if (!atomic_read(&mz_stream_open))
+	if (!arch_atomic_read(&mz_stream_open))
 		goto out;
 	r = &mz_rings[smp_processor_id()];
 	head = r->head;
+	/* the reader is done with the entries before its tail */
 	if (head - smp_load_acquire(&r->tail) >= MZ_RING) {
-		atomic_long_inc(&mz_stream_overflow);
+		arch_atomic_long_inc(&mz_stream_overflow);
 	} else {
 		mz_flags_update(o, MZ_F_QUEUED, 0);
 		r->slot[head & (MZ_RING - 1)] = ((void *)o - mz_pool.base) / MZ_SLOT_SIZE;
+		/* the entry before the head that shows it */
 		smp_store_release(&r->head, head + 1);
 	}
 out:
@@ -80,8 +82,10 @@ static unsigned long mz_stream_pending(void)
 	unsigned long n = 0;
 	int cpu;
 
-	for_each_possible_cpu(cpu)
+	for_each_possible_cpu(cpu) {
+		/* pairs with mz_stream_push() */
 		n += smp_load_acquire(&mz_rings[cpu].head) - mz_rings[cpu].tail;
+	}
 	return n;
 }
 
@@ -94,9 +98,11 @@ static struct mz_obj *mz_stream_pop(void)
 		struct mz_ring *r = &mz_rings[cpu];
 		u32 tail = r->tail;
 
+		/* pairs with mz_stream_push(): the entry is written */
 		if (smp_load_acquire(&r->head) != tail) {
 			u32 i = r->slot[tail & (MZ_RING - 1)];
 
+			/* the entry is read before the producer may reuse it */
 			smp_store_release(&r->tail, tail + 1);
 			return mz_pool_slot(&mz_pool, i);
 		}
@@ -187,7 +193,7 @@ static int mz_stream_open_file(struct inode *inode, struct file *f)
 		return -ENOMEM;
 	if (f->f_mode & FMODE_WRITE)
 		return -EINVAL;
-	if (atomic_cmpxchg(&mz_stream_open, 0, 1))
+	if (arch_atomic_cmpxchg(&mz_stream_open, 0, 1))
 		return -EBUSY;
 	rd = kzalloc(sizeof(*rd), GFP_KERNEL);
 	if (rd) {
@@ -196,7 +202,7 @@ static int mz_stream_open_file(struct inode *inode, struct file *f)
 	}
 	if (!rd || !rd->buf) {
 		kfree(rd);
-		atomic_set(&mz_stream_open, 0);
+		arch_atomic_set(&mz_stream_open, 0);
 		return -ENOMEM;
 	}
 	f->private_data = rd;
@@ -209,7 +215,7 @@ static int mz_stream_release(struct inode *inode, struct file *f)
 	struct mz_stream_reader *rd = f->private_data;
 	struct mz_obj *o;
 
-	atomic_set(&mz_stream_open, 0);
+	arch_atomic_set(&mz_stream_open, 0);
 	synchronize_rcu();	/* frees that saw the file open are queued */
 	mutex_lock(&mz_report_lock);
 	if (rd->pending)

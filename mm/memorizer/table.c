@@ -72,6 +72,7 @@ struct mz_obj *mz_table_insert(struct mz_table *t, struct mz_obj *obj)
 	raw_spin_lock_irqsave(mz_lock(t, h), flags);
 	old = mz_unlink(&t->buckets[h], obj->va, mz_type_nested(obj->type));
 	obj->next = t->buckets[h];
+	/* a complete descriptor before lockless lookups can find it */
 	smp_store_release(&t->buckets[h], obj);
 	raw_spin_unlock_irqrestore(mz_lock(t, h), flags);
 	return old;
@@ -109,6 +110,7 @@ struct mz_obj *mz_table_remove(struct mz_table *t, unsigned long va, bool nested
  */
 struct mz_obj *mz_table_lookup(struct mz_table *t, unsigned long va, bool nested)
 {
+	/* pairs with mz_table_insert() */
 	struct mz_obj *o = smp_load_acquire(&t->buckets[mz_hash(t, va)]);
 
 	for (; o; o = READ_ONCE(o->next))

@@ -13,7 +13,7 @@ PKGS=(
 	# guest and boot test
 	qemu-system-x86 busybox-static bats dropbear-bin openssh-client
 	# host tests and tools
-	python3-pandas time
+	python3-pandas time binutils graphviz groff-base man-db
 )
 [ $# -gt 0 ] && PKGS=("$@")
 
