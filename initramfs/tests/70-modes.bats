@@ -114,6 +114,7 @@ check_window() {
 }
 
 @test "bad writes to memorizer_enabled and /proc/<pid>/memorizer_enabled fail with EINVAL" {
+	echo 0 > $MZ/log_accesses_enabled
 	echo 1 > $MZ/memorizer_enabled
 	for v in -5 999999 x 3x; do
 		run bash -c "printf '%s' '$v' > $MZ/memorizer_enabled"

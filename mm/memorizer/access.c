@@ -223,6 +223,20 @@ static inline bool mz_covers(struct mz_obj *o, unsigned long addr)
 	return smp_load_acquire(&o->state) == MZ_LIVE;
 }
 
+/*
+ * pfn_valid() without its rcu_read_lock_sched(), whose lockdep hooks would
+ * cost more than the rest of the lookup: preemption is already off.
+ */
+static inline bool mz_pfn_valid(unsigned long pfn)
+{
+	struct mem_section *ms;
+
+	if (pfn_to_section_nr(pfn) >= NR_MEM_SECTIONS)
+		return false;
+	ms = __pfn_to_section(pfn);
+	return valid_section(ms) && (early_section(ms) || pfn_section_valid(ms, pfn));
+}
+
 /* A slab object, or the large kmalloc or pages owning the frame. */
 static struct mz_obj *mz_find_direct(unsigned long addr)
 {
@@ -230,7 +244,7 @@ static struct mz_obj *mz_find_direct(unsigned long addr)
 	struct mz_obj *o, *n;
 	struct folio *folio;
 
-	if (pfn >= mz_page_map_pfns || !pfn_valid(pfn))
+	if (pfn >= mz_page_map_pfns || !mz_pfn_valid(pfn))
 		return NULL;
 	folio = page_folio(pfn_to_page(pfn));
 	if (folio_test_slab(folio)) {

@@ -82,9 +82,9 @@ for r in $(seq $reps); do
 	for m in $modes; do
 		mode $m
 		a0=$(acc)
-		t0=$(date +%s.%N)
+		t0=$EPOCHREALTIME
 		workload
-		t1=$(date +%s.%N)
+		t1=$EPOCHREALTIME
 		a1=$(acc)
 		mode off
 		echo "time $m $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') $((a1 - a0))"
