@@ -54,7 +54,7 @@ teardown_file() {
 
 @test "each object was read back from the record, within the run's index range" {
 	read -r first last < /tmp/st.range
-	while IFS=, read -r name va idx size type cache state afn ffn; do
+	while IFS=, read -r name va idx size type cache state afn ffn _; do
 		[ "$idx" -gt 0 ] || { echo "$name: not found in the record"; return 1; }
 		[ "$type" = GLOBAL ] && continue
 		[ "$idx" -ge "$first" ] && [ "$idx" -le "$last" ] ||
@@ -76,7 +76,7 @@ teardown_file() {
 }
 
 @test "every test object is in the kmap with its size, type, cache and state" {
-	while IFS=, read -r name va idx size type cache state afn ffn; do
+	while IFS=, read -r name va idx size type cache state afn ffn _; do
 		line=$(st_line "$va" "$type" "$idx")
 		[ -n "$line" ] || { echo "$name: no kmap line for $va $type"; return 1; }
 		[ "$(field "$line" 4)" = "$size" ] || { echo "$name: size $line"; return 1; }
@@ -92,7 +92,7 @@ teardown_file() {
 }
 
 @test "alloc and free IPs resolve to the known functions" {
-	while IFS=, read -r name va idx size type cache state afn ffn; do
+	while IFS=, read -r name va idx size type cache state afn ffn _; do
 		line=$(st_line "$va" "$type" "$idx")
 		if [ "$type" = GLOBAL ]; then
 			[ "$(field "$line" 1)" = "$va" ] || { echo "$name: $line"; return 1; }
@@ -108,7 +108,7 @@ teardown_file() {
 
 @test "test objects carry the allocating process's pid and command" {
 	pid=$(cat /tmp/st.pid)
-	while IFS=, read -r name va idx size type cache state afn ffn; do
+	while IFS=, read -r name va idx size type cache state afn ffn _; do
 		[ "$type" = GLOBAL ] && continue
 		line=$(st_line "$va" "$type" "$idx")
 		[ "$(field "$line" 2)" = "$pid" ] && [ "$(field "$line" 9)" = bash ] ||
@@ -127,7 +127,7 @@ teardown_file() {
 @test "the allocations CSV has a header naming all 11 columns and the same rows" {
 	[ "$(head -n 1 /tmp/st.csv)" = \
 	  "alloc_ip,pid,obj_va_ptr,size,alloc_index,free_index,free_ip,alloc_type,command,slabname,new_alloc_type" ]
-	while IFS=, read -r name va idx size type cache state afn ffn; do
+	while IFS=, read -r name va idx size type cache state afn ffn _; do
 		line=$(st_line "$va" "$type" "$idx")
 		[ "$name" = kfree-rcu ] && continue	# may have been freed between the reads
 		grep -qxF "$line" /tmp/st.csv || { echo "$name: not in CSV: $line"; return 1; }

@@ -59,13 +59,13 @@ GUEST
 d=/sys/kernel/debug/memorizer
 workload() {
 	local i
-	for i in $(seq 150); do /bin/true; done		# fork/exec
-	for i in $(seq 150); do				# files on tmpfs
+	for i in $(seq 50); do /bin/true; done		# fork/exec
+	for i in $(seq 50); do				# files on tmpfs
 		echo "bench $i" > /tmp/b.$i
 		cat /tmp/b.$i > /dev/null
 		rm /tmp/b.$i
 	done
-	dd if=/dev/zero bs=4096 count=2000 2>/dev/null | cat > /dev/null	# a pipe
+	dd if=/dev/zero bs=4096 count=512 2>/dev/null | cat > /dev/null	# a pipe
 }
 mode() {
 	[ -d $d ] || return 0
@@ -111,7 +111,7 @@ median() {
 		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 base=$(median none)
-echo "workload: 150 fork/exec, 150 tmpfs create/read/delete, 8 MB through a pipe;" \
+echo "workload: 50 fork/exec, 50 tmpfs create/read/delete, 2 MiB through a pipe;" \
      "$reps reps, -smp $smp, TCG"
 printf '%-34s %9s %8s\n' configuration "median s" ratio
 for m in none off objects accesses; do
