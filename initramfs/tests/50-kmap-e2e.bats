@@ -14,11 +14,17 @@ load lib/memorizer
 	echo 1 > $MZ/log_live_enabled
 	cp /bin/bash /tmp/mzpd_alpha
 	cp /bin/bash /tmp/mzpd_beta
-	# one writes files, the other reads them: they share those objects
+	# one writes files, the other reads them: they share those objects.
+	# Mode 3: each marks itself, so only these two are recorded.
+	echo 0 > $MZ/memorizer_enabled
 	echo 1 > $MZ/log_accesses_enabled
-	/tmp/mzpd_alpha -c 'for i in $(seq 20); do echo "$i" > /tmp/mz-shared.$i; done'
-	/tmp/mzpd_beta -c 'for i in $(seq 20); do cat /tmp/mz-shared.$i > /dev/null; rm /tmp/mz-shared.$i; done'
+	/tmp/mzpd_alpha -c "echo 3 > $MZ/memorizer_enabled
+		for i in \$(seq 20); do echo \$i > /tmp/mz-shared.\$i; done"
+	/tmp/mzpd_beta -c "echo 3 > $MZ/memorizer_enabled
+		for i in \$(seq 20); do read -r _ < /tmp/mz-shared.\$i; done"
 	echo 0 > $MZ/log_accesses_enabled
+	echo 1 > $MZ/memorizer_enabled
+	rm -f /tmp/mz-shared.*
 	grep -q ',mzpd_alpha,' $MZ/kmap
 	grep -q ',mzpd_beta,' $MZ/kmap
 	echo "mzpd_alpha mzpd_beta" > /tmp/mz-e2e
