@@ -102,10 +102,11 @@ while kill -0 $qpid 2>/dev/null; do
 		else
 			host_results+=("not ok - host: ssh cat copies a guest file byte-identical")
 		fi
-		# A suite that ran known processes asks for the kmap check.
-		pds=$(mz_ssh "$port" cat /tmp/mz-e2e 2>/dev/null)
+		# A suite that ran known processes asks for the kmap check:
+		# /tmp/mz-e2e names the kmap it saved and the two commands.
+		read -r gkmap pds < <(mz_ssh "$port" cat /tmp/mz-e2e 2>/dev/null)
 		if [ -n "$pds" ]; then
-			mz_ssh "$port" cat /sys/kernel/debug/memorizer/kmap > "$out/kmap" 2>/dev/null
+			mz_ssh "$port" cat "$gkmap" > "$out/kmap" 2>/dev/null
 			mz_ssh "$port" cat /proc/kallsyms > "$out/kallsyms" 2>/dev/null
 			while IFS= read -r r; do
 				case $r in "ok "* | "not ok "*) host_results+=("$r") ;; *) echo "$r" ;; esac

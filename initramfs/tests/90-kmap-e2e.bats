@@ -3,9 +3,9 @@
 #
 # The end-to-end kmap check, guest half: two processes with known commands
 # run a small workload while recording is on, and the guest leaves their
-# names in /tmp/mz-e2e.  The boot test's host half then copies the kmap and
-# /proc/kallsyms off the guest over ssh and analyses them with kmaptool
-# (scripts/memorizer/kmap-check.sh).
+# names, with the kmap it saved, in /tmp/mz-e2e.  The boot test's host half
+# then copies that kmap and /proc/kallsyms off the guest over ssh and
+# analyses them with kmaptool (scripts/memorizer/kmap-check.sh).
 
 load lib/memorizer
 
@@ -25,7 +25,10 @@ load lib/memorizer
 	echo 0 > $MZ/log_accesses_enabled
 	echo 1 > $MZ/memorizer_enabled
 	rm -f /tmp/mz-shared.*
-	grep -q ',mzpd_alpha,' $MZ/kmap
-	grep -q ',mzpd_beta,' $MZ/kmap
-	echo "mzpd_alpha mzpd_beta" > /tmp/mz-e2e
+	# the user's way: cat the kmap to a file, the host copies it
+	cat $MZ/kmap > /tmp/mz-e2e.kmap
+	echo 0 > $MZ/log_live_enabled
+	grep -q ',mzpd_alpha,' /tmp/mz-e2e.kmap
+	grep -q ',mzpd_beta,' /tmp/mz-e2e.kmap
+	echo "/tmp/mz-e2e.kmap mzpd_alpha mzpd_beta" > /tmp/mz-e2e
 }
