@@ -68,13 +68,14 @@ struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
 	unsigned long h = mz_chash(t, obj, ip, pid), flags;
 	raw_spinlock_t *lock = &t->locks[h & (MZ_TABLE_LOCKS - 1)];
 	struct mz_acc *r, *head;
+	bool g;
 
 	/* pairs with the release that published the chain head */
 	r = mz_cfind(smp_load_acquire(&t->buckets[h]), obj, ip, pid);
 	if (likely(r))
 		return r;
 
-	raw_spin_lock_irqsave(lock, flags);
+	g = mz_lock(lock, &flags);
 	r = mz_cfind(t->buckets[h], obj, ip, pid);
 	if (r || (READ_ONCE(obj->flags) & MZ_F_CLEARING))
 		goto out;
@@ -94,7 +95,7 @@ struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
 	/* an initialized record before lockless lookups can find it */
 	smp_store_release(&t->buckets[h], r);
 out:
-	raw_spin_unlock_irqrestore(lock, flags);
+	mz_unlock(lock, flags, g);
 	return r;
 }
 
@@ -110,17 +111,18 @@ void mz_ctab_unlink(struct mz_ctab *t, struct mz_obj *obj)
 {
 	struct mz_acc *r, **pp;
 	unsigned long h, flags;
+	bool g;
 
 	for (r = obj->acc; r; r = r->onext) {
 		h = mz_chash(t, obj, r->ip, r->pid);
-		raw_spin_lock_irqsave(&t->locks[h & (MZ_TABLE_LOCKS - 1)], flags);
+		g = mz_lock(&t->locks[h & (MZ_TABLE_LOCKS - 1)], &flags);
 		for (pp = &t->buckets[h]; *pp; pp = &(*pp)->hnext) {
 			if (*pp == r) {
 				WRITE_ONCE(*pp, r->hnext);
 				break;
 			}
 		}
-		raw_spin_unlock_irqrestore(&t->locks[h & (MZ_TABLE_LOCKS - 1)], flags);
+		mz_unlock(&t->locks[h & (MZ_TABLE_LOCKS - 1)], flags, g);
 	}
 }
 

@@ -277,6 +277,30 @@ struct mz_obj *mz_catchall(unsigned int i);
 unsigned long mz_access_meta_bytes(void);
 bool mz_guard_enter(void);
 void mz_guard_exit(void);
+
+/*
+ * Take one of the recorder's locks inside the guard: the lock debugging
+ * code is instrumented, and an access it made while we hold the lock must
+ * not reach the access hook, which takes recorder locks of its own.
+ * Return: whether this call entered the guard (for mz_unlock()).
+ */
+static __always_inline bool mz_lock(raw_spinlock_t *l, unsigned long *flags)
+{
+	bool g;
+
+	local_irq_save(*flags);
+	g = mz_guard_enter();
+	raw_spin_lock(l);
+	return g;
+}
+
+static __always_inline void mz_unlock(raw_spinlock_t *l, unsigned long flags, bool g)
+{
+	raw_spin_unlock(l);
+	if (g)
+		mz_guard_exit();
+	local_irq_restore(flags);
+}
 void mz_clear(bool printed_only);
 void mz_warn(const char *what);
 

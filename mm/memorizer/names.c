@@ -50,6 +50,7 @@ u16 mz_name_id(struct mz_names *n, const char *s, size_t len)
 	char buf[MZ_NAME_LEN];
 	unsigned int mask = n->size - 1, i, probes;
 	unsigned long flags;
+	bool g;
 	u32 h;
 
 	mz_name_clean(buf, s, len);
@@ -64,7 +65,7 @@ u16 mz_name_id(struct mz_names *n, const char *s, size_t len)
 			return i;
 	}
 
-	raw_spin_lock_irqsave(&n->lock, flags);
+	g = mz_lock(&n->lock, &flags);
 	for (i = h & mask, probes = 0; probes < n->size; i = (i + 1) & mask, probes++) {
 		if (!n->hash[i]) {
 			if (n->used >= n->size - n->size / 4)
@@ -73,15 +74,15 @@ u16 mz_name_id(struct mz_names *n, const char *s, size_t len)
 			/* the name before its hash: lookups acquire the hash */
 			smp_store_release(&n->hash[i], h);
 			n->used++;
-			raw_spin_unlock_irqrestore(&n->lock, flags);
+			mz_unlock(&n->lock, flags, g);
 			return i;
 		}
 		if (n->hash[i] == h && !strcmp(n->str[i], buf)) {
-			raw_spin_unlock_irqrestore(&n->lock, flags);
+			mz_unlock(&n->lock, flags, g);
 			return i;
 		}
 	}
-	raw_spin_unlock_irqrestore(&n->lock, flags);
+	mz_unlock(&n->lock, flags, g);
 	arch_atomic_long_inc(&n->overflow);
 	return 0;
 }

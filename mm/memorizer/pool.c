@@ -64,13 +64,17 @@ void *mz_pool_alloc(struct mz_pool *pool)
 	struct mz_pool_cache *c;
 	unsigned long flags;
 	void *slot = NULL;
+	bool g;
 
 	local_irq_save(flags);
+	g = mz_guard_enter();	/* the refill may take the pool lock */
 	c = this_cpu_ptr(pool->pcp);
 	if (!c->nr)
 		mz_pool_refill(pool, c);
 	if (c->nr)
 		slot = c->slot[--c->nr];
+	if (g)
+		mz_guard_exit();
 	local_irq_restore(flags);
 	if (slot)
 		memset(slot, 0, MZ_SLOT_SIZE);
@@ -85,13 +89,14 @@ void *mz_pool_alloc(struct mz_pool *pool)
 void mz_pool_free(struct mz_pool *pool, void *slot)
 {
 	unsigned long flags;
+	bool g;
 
 	memset(slot, 0, MZ_SLOT_SIZE);
-	raw_spin_lock_irqsave(&pool->lock, flags);
+	g = mz_lock(&pool->lock, &flags);
 	*(void **)slot = pool->free_list;
 	pool->free_list = slot;
 	pool->nr_free++;
-	raw_spin_unlock_irqrestore(&pool->lock, flags);
+	mz_unlock(&pool->lock, flags, g);
 }
 
 /* Slots ever handed out, so the highest index a scan must visit. */
