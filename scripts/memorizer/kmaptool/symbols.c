@@ -256,9 +256,8 @@ const char *sym_src(u64 ip)
 	p = strstr(line, " (discriminator");
 	if (p)
 		*p = '\0';
-	if (line[0] == '?' || !strchr(line, ':'))
-		line[0] = '\0';
-	else if ((p = strrchr(line, ':')) && p[1] == '?')
+	p = strrchr(line, ':');
+	if (line[0] == '?' || !p || p[1] == '?')
 		line[0] = '\0';
 	GROW(srcs, capsrcs, nsrcs + 1);
 	srcs[nsrcs] = xstrdup(line);
