@@ -48,6 +48,7 @@
 #include <linux/sched/task_stack.h>
 #include <linux/sort.h>
 #include <linux/uaccess.h>
+#include <asm/local.h>
 #include <asm/sections.h>
 #include "../slab.h"
 #include "memorizer.h"
@@ -60,21 +61,37 @@ static u32 *mz_globals;			/* pool slot indices of globals */
 static unsigned int mz_globals_cap, mz_nr_sorted;
 static atomic_t mz_nr_globals;
 static struct mz_obj mz_catchalls[NR_MEMORIZER_TYPES];
-static DEFINE_PER_CPU(u8, mz_in_recorder);
 
-#define MZ_HITS		128	/* cache entries per CPU and context */
+#define MZ_HITS		4096	/* cache entries per CPU and context */
 
+/*
+ * A hit cache entry, with the reads and writes counted through it and not
+ * yet added to its record.  Only its CPU touches it: the access path at
+ * its context level, with single-instruction increments, and
+ * mz_fold_cpu() from an interrupt.
+ */
 struct mz_hit {
 	unsigned long ip;
-	unsigned long lo, hi;	/* the object's bytes */
+	unsigned long lo, hi;	/* the cover's bytes */
 	struct mz_obj *obj;
 	struct mz_acc *rec;
 	s32 pid;
 	u32 gen;
+	local_t reads, writes;
 };
 
-static DEFINE_PER_CPU(struct mz_hit[3][MZ_HITS], mz_hits);
-u32 mz_gen;			/* bumped when clearing recycles slots */
+/*
+ * What the access path keeps per CPU: the guard (a bit per context level:
+ * task, softirq, hardirq; NMIs are not recorded) and a hit cache per
+ * level.
+ */
+struct mz_cpu {
+	u8 guard;
+	struct mz_hit hits[3][MZ_HITS] ____cacheline_aligned;
+};
+
+static DEFINE_PER_CPU_ALIGNED(struct mz_cpu, mz_cpu);
+atomic_t mz_gen;		/* bumped when a cache entry may go stale */
 
 /* The per-access counters of the stats file (CONFIG_MEMORIZER_STATS). */
 #define mz_acc_stat(field)						\
@@ -93,43 +110,30 @@ static inline struct mz_obj *mz_slot_obj(u32 v)
 	return v ? mz_pool_slot(&mz_pool, v - 1) : NULL;
 }
 
-/**
- * mz_guard_enter - mark this CPU's current context as inside the recorder
- *
- * Call with preemption disabled.  Return: false if it already was.
- */
-bool mz_guard_enter(void)
-{
-	u8 bit = 1 << interrupt_context_level();
-	u8 *g = this_cpu_ptr(&mz_in_recorder);
-
-	if (*g & bit)
-		return false;
-	*g |= bit;
-	barrier();
-	return true;
-}
-
-/* Leave the recorder: undo mz_guard_enter(). */
-void mz_guard_exit(void)
-{
-	barrier();
-	*this_cpu_ptr(&mz_in_recorder) &= ~(1 << interrupt_context_level());
-}
-
 /* The catch-all object of type @i (a memorizer_type). */
 struct mz_obj *mz_catchall(unsigned int i)
 {
 	return &mz_catchalls[i];
 }
 
-/* Page frames [@pfn, @pfn + @nr) belong to the page-level object @o. */
+/*
+ * Page frames [@pfn, @pfn + @nr) belong to the page-level object @o.  A
+ * frame that still named another object (memory memblock reserved and
+ * then gave to the page allocator, a vmalloc area's pages) changes hands
+ * without a free the recorder saw: hit cache entries may be stale.
+ */
 void mz_map_pages(unsigned long pfn, unsigned long nr, struct mz_obj *o)
 {
-	u32 v = mz_slot_of(o) + 1;
+	u32 v = mz_slot_of(o) + 1, old;
+	bool stale = false;
 
-	for (; nr && pfn < mz_page_map_pfns; nr--, pfn++)
+	for (; nr && pfn < mz_page_map_pfns; nr--, pfn++) {
+		old = READ_ONCE(mz_page_map[pfn]);
+		stale |= old && old != v;
 		WRITE_ONCE(mz_page_map[pfn], v);
+	}
+	if (stale)
+		arch_atomic_inc(&mz_gen);
 }
 
 /* Page frames [@pfn, @pfn + @nr) are free again. */
@@ -197,20 +201,30 @@ static int mz_global_cmp(const void *a, const void *b)
 	return x->va < y->va ? -1 : x->va > y->va;
 }
 
-static struct mz_obj *mz_find_global(unsigned long addr)
+/*
+ * The global covering @addr, or NULL with [*@lo, *@hi) set to the gap
+ * between globals around it.
+ */
+static struct mz_obj *mz_find_global(unsigned long addr, unsigned long *lo,
+				     unsigned long *hi)
 {
-	unsigned int lo = 0, hi = READ_ONCE(mz_nr_sorted);
+	unsigned int l = 0, h = READ_ONCE(mz_nr_sorted);
 
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
+	*lo = __START_KERNEL_map;
+	*hi = (unsigned long)_end;
+	while (l < h) {
+		unsigned int mid = (l + h) / 2;
 		struct mz_obj *o = mz_pool_slot(&mz_pool, mz_globals[mid]);
 
-		if (addr < o->va)
-			hi = mid;
-		else if (addr >= o->va + o->size)
-			lo = mid + 1;
-		else	/* pairs with the recorder publishing the fields */
+		if (addr < o->va) {
+			h = mid;
+			*hi = o->va;
+		} else if (addr >= o->va + o->size) {
+			l = mid + 1;
+			*lo = o->va + o->size;
+		} else {	/* pairs with the recorder publishing the fields */
 			return smp_load_acquire(&o->state) == MZ_LIVE ? o : NULL;
+		}
 	}
 	return NULL;
 }
@@ -281,6 +295,18 @@ static struct mz_obj *mz_find_vmalloc(unsigned long addr)
 	return mz_covers(o, addr) ? o : NULL;
 }
 
+/*
+ * Whether a cache entry may stand for @o: no object can appear inside it
+ * (slab and large kmalloc pages hold others).
+ */
+static inline bool mz_cacheable(struct mz_obj *o)
+{
+	if (o->type == MEM_ALLOC_PAGES || o->type == MEM_ALLOC_PAGES_EXACT ||
+	    o->type == MEM_ALLOC_PAGES_GETFREEPAGES || o->type == MEM_ALLOC_PAGES_FOLIO)
+		return READ_ONCE(o->new_type) == NR_MEMORIZER_TYPES;
+	return true;
+}
+
 static bool mz_on_stack(unsigned long addr)
 {
 	unsigned long s = (unsigned long)task_stack_page(current);
@@ -288,35 +314,110 @@ static bool mz_on_stack(unsigned long addr)
 	return in_task() && addr - s < THREAD_SIZE;
 }
 
+/* What an access is charged to, and over which addresses that holds. */
+struct mz_cover {
+	struct mz_obj *obj;
+	unsigned long lo, hi;
+	bool cache;		/* may stand in the hit cache for [lo, hi) */
+};
+
 /*
- * The object covering @addr, or a catch-all; *@end is where its cover
- * ends, so that an access running past it is charged to the next one too.
+ * An address outside the regions that hold objects: the gap between the
+ * regions around it, where nothing but the NONE catch-all can ever be.
  */
-static struct mz_obj *mz_resolve(unsigned long addr, unsigned long *end)
+static void mz_outside(unsigned long addr, struct mz_cover *c)
+{
+	const unsigned long r[][2] = {
+		{ 0, TASK_SIZE_MAX },
+		{ PAGE_OFFSET, PAGE_OFFSET + (mz_page_map_pfns << PAGE_SHIFT) },
+		{ VMALLOC_START, VMALLOC_END },
+		{ __START_KERNEL_map, (unsigned long)_end },
+	};
+	int i;
+
+	c->lo = 0;
+	c->hi = ULONG_MAX;
+	for (i = 0; i < ARRAY_SIZE(r); i++) {
+		if (r[i][1] <= addr)
+			c->lo = max(c->lo, r[i][1]);
+		else if (r[i][0] > addr)
+			c->hi = min(c->hi, r[i][0]);
+	}
+	c->obj = &mz_catchalls[MEM_NONE];
+	c->cache = true;
+}
+
+/*
+ * A gap between globals: GLOBAL, but for init_task's stack (the boot
+ * CPU's idle task), which the image holds; the cover stops at its edges.
+ */
+static void mz_image_gap(unsigned long addr, struct mz_cover *c)
+{
+	unsigned long s = (unsigned long)init_stack, e = s + THREAD_SIZE;
+
+	c->obj = &mz_catchalls[MEM_GLOBAL];
+	c->cache = true;
+	if (addr >= s && addr < e) {
+		if (mz_on_stack(addr))
+			c->obj = &mz_catchalls[MEM_STACK];
+		c->lo = s;
+		c->hi = e;
+		c->cache = false;
+	} else if (addr < s) {
+		c->hi = min(c->hi, s);
+	} else {
+		c->lo = max(c->lo, e);
+	}
+}
+
+/*
+ * The object covering @addr, or a catch-all; the cover's end is where an
+ * access running past it is charged to the next one too.  Catch-alls are
+ * cached over ranges where no object can appear: user space, the gaps
+ * between globals, the space outside the regions that hold objects.
+ */
+static void mz_resolve(unsigned long addr, struct mz_cover *c)
 {
 	struct mz_obj *o = NULL;
-	unsigned int type = MEM_NONE;
 
 	if (addr < TASK_SIZE_MAX) {
-		type = MEM_USER;
+		c->obj = &mz_catchalls[MEM_USER];
+		c->lo = 0;
+		c->hi = TASK_SIZE_MAX;
+		c->cache = true;
+		return;
 	} else if (addr >= PAGE_OFFSET &&
 		   addr < PAGE_OFFSET + (mz_page_map_pfns << PAGE_SHIFT)) {
 		o = mz_find_direct(addr);
 	} else if (addr >= VMALLOC_START && addr < VMALLOC_END) {
 		o = mz_find_vmalloc(addr);
 	} else if (addr >= __START_KERNEL_map && addr < (unsigned long)_end) {
-		o = mz_find_global(addr);
-		type = MEM_GLOBAL;
+		o = mz_find_global(addr, &c->lo, &c->hi);
+		if (!o) {
+			mz_image_gap(addr, c);
+			return;
+		}
+	} else {
+		mz_outside(addr, c);
+		return;
 	}
 	if (o) {
-		*end = o->va + mz_obj_size(o);
-		return o;
+		c->obj = o;
+		c->lo = o->va;
+		c->hi = o->va + mz_obj_size(o);
+		c->cache = mz_cacheable(o);
+		/* memblock may give its pages away one by one */
+		if (o->type == MEM_MEMBLOCK || o->type == MEM_MEMORIZER) {
+			c->lo = max(c->lo, addr & PAGE_MASK);
+			c->hi = min(c->hi, (addr & PAGE_MASK) + PAGE_SIZE);
+		}
+		return;
 	}
-	if (mz_on_stack(addr))
-		type = MEM_STACK;
-	*end = PAGE_ALIGN(addr + 1);
-	mz_acc_stat(catchall);
-	return &mz_catchalls[type];
+	/* memory that may hold an object tomorrow: charged page by page */
+	c->obj = &mz_catchalls[mz_on_stack(addr) ? MEM_STACK : MEM_NONE];
+	c->lo = addr & PAGE_MASK;
+	c->hi = c->lo + PAGE_SIZE;
+	c->cache = false;
 }
 
 /*
@@ -332,32 +433,98 @@ static __always_inline bool mz_rcu_watching(void)
 #endif
 }
 
-static inline void mz_count(struct mz_acc *r, bool write)
+static inline void mz_count(struct mz_acc *r, bool write, long n)
 {
 	if (write) {
-		arch_atomic_long_inc(&r->writes);
-		mz_acc_stat(writes);
+		arch_atomic_long_add(n, &r->writes);
+		if (IS_ENABLED(CONFIG_MEMORIZER_STATS))
+			this_cpu_add(mz_pcpu_stats.writes, n);
 	} else {
-		arch_atomic_long_inc(&r->reads);
-		mz_acc_stat(reads);
+		arch_atomic_long_add(n, &r->reads);
+		if (IS_ENABLED(CONFIG_MEMORIZER_STATS))
+			this_cpu_add(mz_pcpu_stats.reads, n);
 	}
 }
 
 /*
- * Whether a cache entry may stand for @o: no object can appear inside it
- * (catch-alls have no extent; slab and large kmalloc pages hold others).
+ * Add an entry's counts to its record; interrupts off, on its CPU.  An
+ * entry without a record stands for accesses the exhausted pool had no
+ * record for: they are counted as dropped, and cheaply.
  */
-static inline bool mz_cacheable(struct mz_obj *o)
+static void mz_hit_fold(struct mz_hit *h)
 {
-	if (o->type == MEM_ALLOC_PAGES || o->type == MEM_ALLOC_PAGES_EXACT ||
-	    o->type == MEM_ALLOC_PAGES_GETFREEPAGES || o->type == MEM_ALLOC_PAGES_FOLIO)
-		return READ_ONCE(o->new_type) == NR_MEMORIZER_TYPES;
-	return o < mz_catchalls || o >= mz_catchalls + NR_MEMORIZER_TYPES;
+	long r = local_read(&h->reads), w = local_read(&h->writes);
+
+	if (!r && !w)
+		return;
+	local_set(&h->reads, 0);
+	local_set(&h->writes, 0);
+	if (!h->rec) {
+		this_cpu_add(mz_pcpu_stats.acc_dropped, r + w);
+		return;
+	}
+	if (r)
+		mz_count(h->rec, false, r);
+	if (w)
+		mz_count(h->rec, true, w);
 }
 
-static inline bool mz_access_wanted(void)
+static void mz_fold_cpu(void *unused)
 {
-	return READ_ONCE(mz_log_accesses) && mz_ctx_wanted();
+	struct mz_hit *h = this_cpu_ptr(&mz_cpu.hits[0][0]);
+	unsigned int i;
+
+	for (i = 0; i < 3 * MZ_HITS; i++)
+		mz_hit_fold(&h[i]);
+}
+
+/**
+ * mz_access_fold - bring every count made so far into the records
+ *
+ * Counts made through the hit caches wait there, per CPU; readers of the
+ * records call this first.  An access racing with it may be left for the
+ * next fold.  Process context, interrupts on.
+ */
+void mz_access_fold(void)
+{
+	on_each_cpu(mz_fold_cpu, NULL, 1);
+}
+
+/*
+ * A miss: find what covers each part of the access, count it there, and
+ * remember the last cover in the hit cache when it may stand there.  The
+ * generation is read first so that a clearing or a page map change that
+ * overtakes the lookup leaves a stale entry unusable.
+ */
+static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
+				    size_t size, bool write, unsigned long ip,
+				    s32 pid)
+{
+	u32 gen = arch_atomic_read(&mz_gen);
+	unsigned long end = addr + size, flags;
+	struct mz_cover c;
+	struct mz_acc *r;
+
+	mz_acc_stat(lookups);
+	do {
+		mz_resolve(addr, &c);
+		r = mz_ctab_get(&mz_ctab, &mz_pool, c.obj, mz_ip_encode(ip), pid);
+		if (c.cache) {
+			/* the old entry's counts go first; a fold may interrupt */
+			raw_local_irq_save(flags);
+			mz_hit_fold(h);
+			*h = (struct mz_hit){ .ip = ip, .lo = c.lo, .hi = c.hi,
+					      .obj = c.obj, .rec = r, .pid = pid,
+					      .gen = gen };
+			local_inc(write ? &h->writes : &h->reads);
+			raw_local_irq_restore(flags);
+		} else if (r) {
+			mz_count(r, write, 1);
+		} else {
+			this_cpu_inc(mz_pcpu_stats.acc_dropped);
+		}
+		addr = c.hi;
+	} while (addr < end && addr);
 }
 
 /**
@@ -372,58 +539,59 @@ static inline bool mz_access_wanted(void)
 void memorizer_access(unsigned long addr, size_t size, bool write,
 		      unsigned long ip)
 {
-	unsigned long end = addr + size, next, ua_flags;
+	unsigned long ua_flags, pc = preempt_count();
+	unsigned int level;
+	struct mz_cpu *c;
 	struct mz_hit *h;
 	s32 pid;
 
-	if (unlikely(!size) || !mz_access_wanted())
+	if (unlikely(!size) || !mz_ctx_wanted())
 		return;
-	if (in_nmi()) {
+	if (pc & NMI_MASK) {
 		this_cpu_inc(mz_pcpu_stats.acc_nmi);
 		return;
 	}
-	/* KASAN may call us inside user_access_begin(); objtool knows */
-	ua_flags = user_access_save();
-	preempt_disable_notrace();
-	if (!mz_guard_enter()) {
+	/* without kernel preemption, nothing moves us to another CPU here */
+	if (IS_ENABLED(CONFIG_PREEMPTION))
+		preempt_disable_notrace();
+	level = !!(pc & HARDIRQ_MASK) + !!(pc & (HARDIRQ_MASK | SOFTIRQ_OFFSET));
+	c = raw_cpu_ptr(&mz_cpu);
+	if (c->guard & (1 << level)) {
 		mz_acc_stat(acc_recorder);
 		goto out;
 	}
 	/*
 	 * Idle and entry code run with RCU not watching: clearing could not
-	 * wait for us, and lockdep may not trace our locks.
+	 * wait for us.
 	 */
 	if (!mz_rcu_watching()) {
 		this_cpu_inc(mz_pcpu_stats.acc_idle);
-		goto done;
+		goto out;
 	}
-	pid = in_task() ? task_pid_nr(current) : -1;
-	h = this_cpu_ptr(&mz_hits[interrupt_context_level()][hash_long(ip, ilog2(MZ_HITS))]);
-	if (h->ip == ip && h->pid == pid && addr - h->lo < h->hi - h->lo &&
-	    end <= h->hi && h->gen == READ_ONCE(mz_gen) &&
-	    READ_ONCE(h->obj->state) == MZ_LIVE) {
-		mz_count(h->rec, write);
-		goto done;
+	pid = level ? -1 : task_pid_nr(current);
+	h = &c->hits[level][hash_long(ip, ilog2(MZ_HITS))];
+	if (likely(h->ip == ip && h->pid == pid && addr - h->lo < h->hi - h->lo &&
+		   addr + size <= h->hi && h->gen == arch_atomic_read(&mz_gen) &&
+		   READ_ONCE(h->obj->state) == MZ_LIVE)) {
+		local_inc(write ? &h->writes : &h->reads);
+		goto out;
 	}
-	do {
-		struct mz_obj *o = mz_resolve(addr, &next);
-		struct mz_acc *r = mz_ctab_get(&mz_ctab, &mz_pool, o,
-					       mz_ip_encode(ip), pid);
-
-		if (r && mz_cacheable(o))
-			*h = (struct mz_hit){ ip, o->va, o->va + mz_obj_size(o), o, r,
-					      pid, READ_ONCE(mz_gen) };
-		if (r)
-			mz_count(r, write);
-		else
-			this_cpu_inc(mz_pcpu_stats.acc_dropped);
-		addr = next;
-	} while (addr < end);
-done:
-	mz_guard_exit();
-out:
-	preempt_enable_notrace();
+	/*
+	 * A miss: the lookup calls code that may be instrumented, whose
+	 * accesses must not come back here.  KASAN may call us inside
+	 * user_access_begin(): the hit above makes no call, the lookup does
+	 * (objtool checks both).
+	 */
+	c->guard |= 1 << level;
+	barrier();
+	ua_flags = user_access_save();
+	mz_access_slow(h, addr, size, write, ip, pid);
 	user_access_restore(ua_flags);
+	barrier();
+	c->guard &= ~(1 << level);
+out:
+	if (IS_ENABLED(CONFIG_PREEMPTION))
+		preempt_enable_notrace();
 }
 
 /* Switch access recording on or off (the static key may sleep). */
@@ -485,17 +653,15 @@ void __init mz_access_init(void)
 void __init mz_access_late_init(void)
 {
 	unsigned int n = min_t(unsigned int, arch_atomic_read(&mz_nr_globals), mz_globals_cap);
-	bool guarded;
 
 	if (arch_atomic_read(&mz_nr_globals) > mz_globals_cap)
 		pr_warn("%d globals, room for %u: the rest count as catch-all\n",
 			arch_atomic_read(&mz_nr_globals), mz_globals_cap);
 	/* sort() is instrumented: its accesses to our index are our own */
 	preempt_disable();
-	guarded = mz_guard_enter();
+	this_cpu_ptr(&mz_cpu)->guard |= 1;	/* task context */
 	sort(mz_globals, n, sizeof(u32), mz_global_cmp, NULL);
-	if (guarded)
-		mz_guard_exit();
+	this_cpu_ptr(&mz_cpu)->guard &= ~1;
 	preempt_enable();
 	/* the sorted entries before their count, for lockless searches */
 	smp_store_release(&mz_nr_sorted, n);

@@ -398,11 +398,11 @@ void mz_stats_sum(struct mz_stats *sum)
 		sum->unseen += READ_ONCE(s->unseen);
 		sum->reads += READ_ONCE(s->reads);
 		sum->writes += READ_ONCE(s->writes);
-		sum->catchall += READ_ONCE(s->catchall);
 		sum->acc_dropped += READ_ONCE(s->acc_dropped);
 		sum->acc_nmi += READ_ONCE(s->acc_nmi);
 		sum->acc_idle += READ_ONCE(s->acc_idle);
 		sum->acc_recorder += READ_ONCE(s->acc_recorder);
+		sum->lookups += READ_ONCE(s->lookups);
 	}
 }
 
@@ -435,8 +435,6 @@ void mz_clear(bool printed_only)
 	unsigned long i, n = mz_pool_high_water(&mz_pool);
 	struct mz_obj *o;
 
-	/* the access cache may name slots about to be recycled */
-	WRITE_ONCE(mz_gen, mz_gen + 1);
 	for (i = 0; i < n; i++) {
 		u8 f;
 
@@ -452,9 +450,17 @@ void mz_clear(bool printed_only)
 			mz_flags_update(o, 0, MZ_F_CLEARING);
 	}
 	synchronize_rcu();
+	/*
+	 * The access path's hit caches may name what we free: from now on
+	 * no entry made before can hit, and once the accesses in flight are
+	 * done, the counts the entries hold are folded into the records, so
+	 * that none is later added to a recycled slot.
+	 */
+	arch_atomic_inc(&mz_gen);
 	for (i = 0; (o = mz_next_clearing(&i, n)); i++)
 		mz_ctab_unlink(&mz_ctab, o);
 	synchronize_rcu();
+	mz_access_fold();
 	for (i = 0; (o = mz_next_clearing(&i, n)); i++) {
 		mz_ctab_free(&mz_pool, o);
 		mz_pool_free(&mz_pool, o);
@@ -462,24 +468,44 @@ void mz_clear(bool printed_only)
 	}
 }
 
-/* The regions memblock reserved before the recorder existed. */
+static void __init mz_record_reserved(enum memorizer_type type,
+				      unsigned long va, unsigned long size)
+{
+	struct mz_obj *o;
+
+	if (!size)
+		return;
+	o = mz_record(type, va, size, 0, 0);
+	if (o) {
+		o->pid = 0;
+		mz_map_pages(PFN_DOWN(__pa(va)),
+			     PFN_UP(__pa(va) + size) - PFN_DOWN(__pa(va)), o);
+	}
+}
+
+/*
+ * The regions memblock reserved before the recorder existed.  memblock
+ * merges adjacent reservations, so the pool is cut out of the region that
+ * holds it: accesses to what lies around it are not the recorder's.
+ */
 static void __init mz_record_memblock(void *pool_base)
 {
+	unsigned long pool = (unsigned long)pool_base, pool_end = pool + mz_pool_bytes;
 	phys_addr_t start, end;
 	u64 i;
 
 	for_each_reserved_mem_range(i, &start, &end) {
-		void *va = phys_to_virt(start);
-		struct mz_obj *o;
+		unsigned long va = (unsigned long)phys_to_virt(start);
+		unsigned long va_end = va + (end - start);
 
-		bool ours = va <= pool_base && pool_base < va + (end - start);
-
-		o = mz_record(ours ? MEM_MEMORIZER : MEM_MEMBLOCK,
-			      (unsigned long)va, end - start, 0, 0);
-		if (o) {
-			o->pid = 0;
-			mz_map_pages(PFN_DOWN(start), PFN_UP(end) - PFN_DOWN(start), o);
+		if (pool < va || pool >= va_end) {
+			mz_record_reserved(MEM_MEMBLOCK, va, va_end - va);
+			continue;
 		}
+		mz_record_reserved(MEM_MEMBLOCK, va, pool - va);
+		mz_record_reserved(MEM_MEMORIZER, pool, min(pool_end, va_end) - pool);
+		if (pool_end < va_end)
+			mz_record_reserved(MEM_MEMBLOCK, pool_end, va_end - pool_end);
 	}
 }
 

@@ -32,7 +32,7 @@ void mz_ctab_init(struct mz_ctab *t, struct mz_acc **buckets, unsigned int bits)
 	t->bits = bits;
 	memset(buckets, 0, sizeof(*buckets) << bits);
 	for (i = 0; i < MZ_TABLE_LOCKS; i++)
-		raw_spin_lock_init(&t->locks[i]);
+		mz_lock_init(&t->locks[i]);
 }
 
 static inline unsigned long mz_chash(struct mz_ctab *t, struct mz_obj *obj,
@@ -66,16 +66,15 @@ struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
 			   struct mz_obj *obj, u32 ip, s32 pid)
 {
 	unsigned long h = mz_chash(t, obj, ip, pid), flags;
-	raw_spinlock_t *lock = &t->locks[h & (MZ_TABLE_LOCKS - 1)];
+	mz_spinlock_t *lock = &t->locks[h & (MZ_TABLE_LOCKS - 1)];
 	struct mz_acc *r, *head;
-	bool g;
 
 	/* pairs with the release that published the chain head */
 	r = mz_cfind(smp_load_acquire(&t->buckets[h]), obj, ip, pid);
 	if (likely(r))
 		return r;
 
-	g = mz_lock(lock, &flags);
+	mz_lock(lock, &flags);
 	r = mz_cfind(t->buckets[h], obj, ip, pid);
 	if (r || (READ_ONCE(obj->flags) & MZ_F_CLEARING))
 		goto out;
@@ -95,7 +94,7 @@ struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
 	/* an initialized record before lockless lookups can find it */
 	smp_store_release(&t->buckets[h], r);
 out:
-	mz_unlock(lock, flags, g);
+	mz_unlock(lock, flags);
 	return r;
 }
 
@@ -111,18 +110,17 @@ void mz_ctab_unlink(struct mz_ctab *t, struct mz_obj *obj)
 {
 	struct mz_acc *r, **pp;
 	unsigned long h, flags;
-	bool g;
 
 	for (r = obj->acc; r; r = r->onext) {
 		h = mz_chash(t, obj, r->ip, r->pid);
-		g = mz_lock(&t->locks[h & (MZ_TABLE_LOCKS - 1)], &flags);
+		mz_lock(&t->locks[h & (MZ_TABLE_LOCKS - 1)], &flags);
 		for (pp = &t->buckets[h]; *pp; pp = &(*pp)->hnext) {
 			if (*pp == r) {
 				WRITE_ONCE(*pp, r->hnext);
 				break;
 			}
 		}
-		mz_unlock(&t->locks[h & (MZ_TABLE_LOCKS - 1)], flags, g);
+		mz_unlock(&t->locks[h & (MZ_TABLE_LOCKS - 1)], flags);
 	}
 }
 

@@ -163,6 +163,11 @@ enum mz_out { MZ_OUT_KMAP, MZ_OUT_ALLOCATIONS, MZ_OUT_ACCESSES };
 
 #define MZ_POS_CATCHALL	(1LL << 40)
 
+struct mz_kmap_iter {
+	enum mz_out out;
+	u64 folded;	/* mz_index_now() before the last fold */
+};
+
 static bool mz_printable(const struct mz_obj *o)
 {
 	/* pairs with the recorder's release of the state */
@@ -173,7 +178,7 @@ static bool mz_printable(const struct mz_obj *o)
 
 static void *mz_seek(struct seq_file *m, loff_t *pos)
 {
-	enum mz_out out = (long)m->private;
+	enum mz_out out = ((struct mz_kmap_iter *)m->private)->out;
 	bool csv = out != MZ_OUT_KMAP;
 	unsigned long i, n = mz_pool_high_water(&mz_pool);
 
@@ -203,9 +208,13 @@ static void *mz_seek(struct seq_file *m, loff_t *pos)
 
 static void *mz_kmap_start(struct seq_file *m, loff_t *pos)
 {
+	struct mz_kmap_iter *it = m->private;
+
 	mutex_lock(&mz_report_lock);
 	if (!READ_ONCE(mz_ready))
 		return NULL;
+	it->folded = mz_index_now();
+	mz_access_fold();
 	return mz_seek(m, pos);
 }
 
@@ -222,8 +231,9 @@ static void mz_kmap_stop(struct seq_file *m, void *v)
 
 static int mz_kmap_show(struct seq_file *m, void *v)
 {
+	struct mz_kmap_iter *it = m->private;
+	enum mz_out out = it->out;
 	struct mz_obj *o = v, snap;
-	enum mz_out out = (long)m->private;
 	u8 st;
 
 	if (v == SEQ_START_TOKEN) {
@@ -247,8 +257,13 @@ static int mz_kmap_show(struct seq_file *m, void *v)
 			      snap.cache ? mz_name(&mz_caches, snap.cache) : NULL);
 	if (out != MZ_OUT_ALLOCATIONS)
 		mz_format_accesses(m, o, out == MZ_OUT_ACCESSES);
-	/* Reading kmap reports freed objects (clear_printed_objects drops them). */
-	if (out == MZ_OUT_KMAP && snap.state == MZ_FREED && !seq_has_overflowed(m))
+	/*
+	 * Reading kmap reports freed objects (clear_printed_objects drops
+	 * them); one freed since the fold may have counts still waiting in a
+	 * hit cache, so it is reported again next time.
+	 */
+	if (out == MZ_OUT_KMAP && snap.state == MZ_FREED &&
+	    snap.free_index < it->folded && !seq_has_overflowed(m))
 		mz_flags_update(o, MZ_F_PRINTED, 0);
 	return 0;
 }
@@ -262,19 +277,34 @@ static const struct seq_operations mz_kmap_sops = {
 
 static int mz_kmap_open(struct inode *inode, struct file *file)
 {
-	int ret = seq_open(file, &mz_kmap_sops);
+	struct mz_kmap_iter *it = __seq_open_private(file, &mz_kmap_sops, sizeof(*it));
 
-	if (!ret)
-		((struct seq_file *)file->private_data)->private = inode->i_private;
-	return ret;
+	if (!it)
+		return -ENOMEM;
+	it->out = (long)inode->i_private;
+	return 0;
 }
 
 static const struct file_operations mz_kmap_fops = {
 	.open = mz_kmap_open,
 	.read = seq_read,
 	.llseek = seq_lseek,
-	.release = seq_release,
+	.release = seq_release_private,
 };
+
+/* Accesses charged to the catch-alls, from their records. */
+static unsigned long mz_catchall_accesses(void)
+{
+	unsigned long sum = 0;
+	struct mz_acc *r;
+	int t;
+
+	for (t = 0; t < NR_MEMORIZER_TYPES; t++)
+		for (r = READ_ONCE(mz_catchall(t)->acc); r; r = READ_ONCE(r->onext))
+			sum += arch_atomic_long_read(&r->reads) +
+			       arch_atomic_long_read(&r->writes);
+	return sum;
+}
 
 static int mz_stats_show(struct seq_file *m, void *v)
 {
@@ -287,6 +317,7 @@ static int mz_stats_show(struct seq_file *m, void *v)
 		seq_puts(m, "disabled: no pool\n");
 		return 0;
 	}
+	mz_access_fold();
 	mz_stats_sum(&s);
 	n = mz_pool_high_water(&mz_pool);
 	for (i = 0; i < n; i++) {
@@ -326,8 +357,9 @@ static int mz_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, "accesses_recorded: %lu\n", s.reads + s.writes);
 		seq_printf(m, "accesses_read: %lu\n", s.reads);
 		seq_printf(m, "accesses_written: %lu\n", s.writes);
-		seq_printf(m, "accesses_catchall: %lu\n", s.catchall);
+		seq_printf(m, "accesses_catchall: %lu\n", mz_catchall_accesses());
 		seq_printf(m, "accesses_recorder: %lu\n", s.acc_recorder);
+		seq_printf(m, "accesses_looked_up: %lu\n", s.lookups);
 	}
 	seq_printf(m, "accesses_dropped: %lu\n", s.acc_dropped);
 	seq_printf(m, "accesses_nmi: %lu\n", s.acc_nmi);

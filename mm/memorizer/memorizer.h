@@ -14,7 +14,8 @@
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
-#include <linux/spinlock.h>
+#include <linux/atomic.h>
+#include <linux/irqflags.h>
 #include <linux/types.h>
 
 struct dentry;
@@ -113,6 +114,43 @@ static inline unsigned long mz_obj_size(const struct mz_obj *o)
 	return (o->flags & MZ_F_PAGES) ? (unsigned long)o->size << PAGE_SHIFT : o->size;
 }
 
+/*
+ * The recorder's locks: one word taken with an arch_ cmpxchg, interrupts
+ * off.  Not raw_spinlock_t: lockdep, the spinlock debugging code and the
+ * queued-lock slow path are instrumented, so every load they made would
+ * come back to the access hook (and cost far more than the lock).  The
+ * locks are leaves held for a few stores; the only nesting is a counter
+ * table lock, then the pool's.
+ */
+typedef struct {
+	atomic_t v;
+} mz_spinlock_t;
+
+static __always_inline void mz_lock_init(mz_spinlock_t *l)
+{
+	arch_atomic_set(&l->v, 0);
+}
+
+static __always_inline void mz_lock(mz_spinlock_t *l, unsigned long *flags)
+{
+	int old;
+
+	raw_local_irq_save(*flags);
+	for (;;) {
+		old = 0;
+		if (likely(arch_atomic_try_cmpxchg_acquire(&l->v, &old, 1)))
+			return;
+		while (arch_atomic_read(&l->v))
+			cpu_relax();
+	}
+}
+
+static __always_inline void mz_unlock(mz_spinlock_t *l, unsigned long flags)
+{
+	arch_atomic_set_release(&l->v, 0);
+	raw_local_irq_restore(flags);
+}
+
 /* pool.c: fixed-size slots from a region the recorder owns. */
 struct mz_pool_cache {
 	void *slot[16];
@@ -123,7 +161,7 @@ struct mz_pool {
 	void *base;
 	unsigned long nr_slots;
 	atomic_long_t next;		/* slots [next, nr_slots) never used */
-	raw_spinlock_t lock;		/* protects free_list, nr_free */
+	mz_spinlock_t lock;		/* protects free_list, nr_free */
 	void *free_list;
 	unsigned long nr_free;
 	struct mz_pool_cache __percpu *pcp;
@@ -147,7 +185,7 @@ static inline void *mz_pool_slot(struct mz_pool *pool, unsigned long i)
 struct mz_table {
 	struct mz_obj **buckets;
 	unsigned int bits;
-	raw_spinlock_t locks[MZ_TABLE_LOCKS];
+	mz_spinlock_t locks[MZ_TABLE_LOCKS];
 };
 
 void mz_table_init(struct mz_table *t, struct mz_obj **buckets, unsigned int bits);
@@ -159,7 +197,7 @@ struct mz_obj *mz_table_lookup(struct mz_table *t, unsigned long va, bool nested
 struct mz_ctab {
 	struct mz_acc **buckets;
 	unsigned int bits;
-	raw_spinlock_t locks[MZ_TABLE_LOCKS];
+	mz_spinlock_t locks[MZ_TABLE_LOCKS];
 };
 
 void mz_ctab_init(struct mz_ctab *t, struct mz_acc **buckets, unsigned int bits);
@@ -185,7 +223,7 @@ struct mz_names {
 	unsigned int size;		/* power of two */
 	unsigned int used;
 	atomic_long_t overflow;
-	raw_spinlock_t lock;
+	mz_spinlock_t lock;
 };
 
 void mz_names_init(struct mz_names *n, char (*str)[MZ_NAME_LEN], u32 *hash,
@@ -208,11 +246,11 @@ struct mz_stats {
 	unsigned long unseen;		/* deadbeef overlaps */
 	unsigned long reads;		/* accesses counted */
 	unsigned long writes;
-	unsigned long catchall;		/* of which charged to a catch-all */
 	unsigned long acc_dropped;	/* not counted: no pool slot */
 	unsigned long acc_nmi;		/* not counted: NMI context */
 	unsigned long acc_idle;		/* not counted: RCU not watching */
 	unsigned long acc_recorder;	/* the recorder's own, not counted */
+	unsigned long lookups;		/* accesses the hit cache missed */
 };
 
 extern struct mz_pool mz_pool;
@@ -224,7 +262,7 @@ extern int mz_enabled;
 extern bool mz_log_live, mz_log_accesses, mz_verbose, mz_index_time;
 extern unsigned long mz_pool_bytes;
 extern atomic_long_t mz_cleared;	/* descriptors returned by clearing */
-extern u32 mz_gen;
+extern atomic_t mz_gen;
 extern struct mutex mz_report_lock;
 
 void mz_stats_sum(struct mz_stats *sum);
@@ -275,32 +313,7 @@ void mz_map_vmalloc(struct mz_obj *o);
 void mz_add_global(struct mz_obj *o);
 struct mz_obj *mz_catchall(unsigned int i);
 unsigned long mz_access_meta_bytes(void);
-bool mz_guard_enter(void);
-void mz_guard_exit(void);
-
-/*
- * Take one of the recorder's locks inside the guard: the lock debugging
- * code is instrumented, and an access it made while we hold the lock must
- * not reach the access hook, which takes recorder locks of its own.
- * Return: whether this call entered the guard (for mz_unlock()).
- */
-static __always_inline bool mz_lock(raw_spinlock_t *l, unsigned long *flags)
-{
-	bool g;
-
-	local_irq_save(*flags);
-	g = mz_guard_enter();
-	raw_spin_lock(l);
-	return g;
-}
-
-static __always_inline void mz_unlock(raw_spinlock_t *l, unsigned long flags, bool g)
-{
-	raw_spin_unlock(l);
-	if (g)
-		mz_guard_exit();
-	local_irq_restore(flags);
-}
+void mz_access_fold(void);
 void mz_clear(bool printed_only);
 void mz_warn(const char *what);
 

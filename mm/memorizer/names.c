@@ -21,7 +21,7 @@ void mz_names_init(struct mz_names *n, char (*str)[MZ_NAME_LEN], u32 *hash,
 	n->size = size;
 	n->used = 1;
 	arch_atomic_long_set(&n->overflow, 0);
-	raw_spin_lock_init(&n->lock);
+	mz_lock_init(&n->lock);
 	memset(hash, 0, sizeof(*hash) * size);
 	strscpy(str[0], "?", MZ_NAME_LEN);
 	hash[0] = 1;
@@ -50,7 +50,6 @@ u16 mz_name_id(struct mz_names *n, const char *s, size_t len)
 	char buf[MZ_NAME_LEN];
 	unsigned int mask = n->size - 1, i, probes;
 	unsigned long flags;
-	bool g;
 	u32 h;
 
 	mz_name_clean(buf, s, len);
@@ -65,7 +64,7 @@ u16 mz_name_id(struct mz_names *n, const char *s, size_t len)
 			return i;
 	}
 
-	g = mz_lock(&n->lock, &flags);
+	mz_lock(&n->lock, &flags);
 	for (i = h & mask, probes = 0; probes < n->size; i = (i + 1) & mask, probes++) {
 		if (!n->hash[i]) {
 			if (n->used >= n->size - n->size / 4)
@@ -74,15 +73,15 @@ u16 mz_name_id(struct mz_names *n, const char *s, size_t len)
 			/* the name before its hash: lookups acquire the hash */
 			smp_store_release(&n->hash[i], h);
 			n->used++;
-			mz_unlock(&n->lock, flags, g);
+			mz_unlock(&n->lock, flags);
 			return i;
 		}
 		if (n->hash[i] == h && !strcmp(n->str[i], buf)) {
-			mz_unlock(&n->lock, flags, g);
+			mz_unlock(&n->lock, flags);
 			return i;
 		}
 	}
-	mz_unlock(&n->lock, flags, g);
+	mz_unlock(&n->lock, flags);
 	arch_atomic_long_inc(&n->overflow);
 	return 0;
 }

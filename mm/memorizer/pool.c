@@ -23,7 +23,7 @@ void mz_pool_init(struct mz_pool *pool, void *base, size_t bytes,
 	pool->base = base;
 	pool->nr_slots = bytes / MZ_SLOT_SIZE;
 	arch_atomic_long_set(&pool->next, 0);
-	raw_spin_lock_init(&pool->lock);
+	mz_lock_init(&pool->lock);
 	pool->free_list = NULL;
 	pool->nr_free = 0;
 	pool->pcp = pcp;
@@ -32,16 +32,16 @@ void mz_pool_init(struct mz_pool *pool, void *base, size_t bytes,
 /* Refill @c; called with interrupts off. */
 static void mz_pool_refill(struct mz_pool *pool, struct mz_pool_cache *c)
 {
-	unsigned long first, i;
+	unsigned long first, i, flags;
 
 	if (READ_ONCE(pool->free_list)) {
-		raw_spin_lock(&pool->lock);
+		mz_lock(&pool->lock, &flags);
 		while (pool->free_list && c->nr < MZ_POOL_BATCH) {
 			c->slot[c->nr++] = pool->free_list;
 			pool->free_list = *(void **)pool->free_list;
 			pool->nr_free--;
 		}
-		raw_spin_unlock(&pool->lock);
+		mz_unlock(&pool->lock, flags);
 		if (c->nr)
 			return;
 	}
@@ -64,18 +64,14 @@ void *mz_pool_alloc(struct mz_pool *pool)
 	struct mz_pool_cache *c;
 	unsigned long flags;
 	void *slot = NULL;
-	bool g;
 
-	local_irq_save(flags);
-	g = mz_guard_enter();	/* the refill may take the pool lock */
+	raw_local_irq_save(flags);
 	c = this_cpu_ptr(pool->pcp);
 	if (!c->nr)
 		mz_pool_refill(pool, c);
 	if (c->nr)
 		slot = c->slot[--c->nr];
-	if (g)
-		mz_guard_exit();
-	local_irq_restore(flags);
+	raw_local_irq_restore(flags);
 	if (slot)
 		memset(slot, 0, MZ_SLOT_SIZE);
 	return slot;
@@ -89,14 +85,13 @@ void *mz_pool_alloc(struct mz_pool *pool)
 void mz_pool_free(struct mz_pool *pool, void *slot)
 {
 	unsigned long flags;
-	bool g;
 
 	memset(slot, 0, MZ_SLOT_SIZE);
-	g = mz_lock(&pool->lock, &flags);
+	mz_lock(&pool->lock, &flags);
 	*(void **)slot = pool->free_list;
 	pool->free_list = slot;
 	pool->nr_free++;
-	mz_unlock(&pool->lock, flags, g);
+	mz_unlock(&pool->lock, flags);
 }
 
 /* Slots ever handed out, so the highest index a scan must visit. */

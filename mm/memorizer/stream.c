@@ -29,6 +29,7 @@
 struct mz_ring {
 	u32 head;		/* next to write, by the producer */
 	u32 tail;		/* next to read, by the consumer */
+	u32 limit;		/* the consumer takes entries before it */
 	u32 *slot;
 };
 
@@ -89,7 +90,23 @@ static unsigned long mz_stream_pending(void)
 	return n;
 }
 
-/* Take one object off any ring, or NULL. */
+/*
+ * Let the reader take the objects queued so far, once their counts are
+ * all in their records: counts made through the access path's hit caches
+ * before an object's free are folded after it was queued.
+ */
+static void mz_stream_snapshot(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		/* pairs with mz_stream_push(): the entries are written */
+		mz_rings[cpu].limit = smp_load_acquire(&mz_rings[cpu].head);
+	}
+	mz_access_fold();
+}
+
+/* Take one object off any ring, up to the snapshot, or NULL. */
 static struct mz_obj *mz_stream_pop(void)
 {
 	int cpu;
@@ -98,8 +115,7 @@ static struct mz_obj *mz_stream_pop(void)
 		struct mz_ring *r = &mz_rings[cpu];
 		u32 tail = r->tail;
 
-		/* pairs with mz_stream_push(): the entry is written */
-		if (smp_load_acquire(&r->head) != tail) {
+		if (r->limit != tail) {
 			u32 i = r->slot[tail & (MZ_RING - 1)];
 
 			/* the entry is read before the producer may reuse it */
@@ -122,6 +138,7 @@ static int mz_stream_fill(struct mz_stream_reader *rd)
 
 	mutex_lock(&mz_report_lock);
 	rd->len = rd->off = 0;
+	mz_stream_snapshot();
 	while ((o = rd->pending ?: mz_stream_pop())) {
 		rd->pending = NULL;
 		for (;;) {
@@ -220,6 +237,7 @@ static int mz_stream_release(struct inode *inode, struct file *f)
 	mutex_lock(&mz_report_lock);
 	if (rd->pending)
 		mz_flags_update(rd->pending, 0, MZ_F_QUEUED);
+	mz_stream_snapshot();
 	while ((o = mz_stream_pop()))
 		mz_flags_update(o, 0, MZ_F_QUEUED);
 	mutex_unlock(&mz_report_lock);

@@ -29,7 +29,7 @@ void mz_table_init(struct mz_table *t, struct mz_obj **buckets, unsigned int bit
 	t->bits = bits;
 	memset(buckets, 0, sizeof(*buckets) << bits);
 	for (i = 0; i < MZ_TABLE_LOCKS; i++)
-		raw_spin_lock_init(&t->locks[i]);
+		mz_lock_init(&t->locks[i]);
 }
 
 static inline unsigned long mz_hash(struct mz_table *t, unsigned long va)
@@ -37,7 +37,7 @@ static inline unsigned long mz_hash(struct mz_table *t, unsigned long va)
 	return hash_long(va >> 3, t->bits);
 }
 
-static inline raw_spinlock_t *mz_bucket_lock(struct mz_table *t, unsigned long h)
+static inline mz_spinlock_t *mz_bucket_lock(struct mz_table *t, unsigned long h)
 {
 	return &t->locks[h & (MZ_TABLE_LOCKS - 1)];
 }
@@ -67,15 +67,14 @@ static struct mz_obj *mz_unlink(struct mz_obj **pp, unsigned long va, bool neste
 struct mz_obj *mz_table_insert(struct mz_table *t, struct mz_obj *obj)
 {
 	unsigned long h = mz_hash(t, obj->va), flags;
-	bool g;
 	struct mz_obj *old;
 
-	g = mz_lock(mz_bucket_lock(t, h), &flags);
+	mz_lock(mz_bucket_lock(t, h), &flags);
 	old = mz_unlink(&t->buckets[h], obj->va, mz_type_nested(obj->type));
 	obj->next = t->buckets[h];
 	/* a complete descriptor before lockless lookups can find it */
 	smp_store_release(&t->buckets[h], obj);
-	mz_unlock(mz_bucket_lock(t, h), flags, g);
+	mz_unlock(mz_bucket_lock(t, h), flags);
 	return old;
 }
 
@@ -90,14 +89,13 @@ struct mz_obj *mz_table_insert(struct mz_table *t, struct mz_obj *obj)
 struct mz_obj *mz_table_remove(struct mz_table *t, unsigned long va, bool nested)
 {
 	unsigned long h = mz_hash(t, va), flags;
-	bool g;
 	struct mz_obj *o;
 
 	if (!READ_ONCE(t->buckets[h]))
 		return NULL;
-	g = mz_lock(mz_bucket_lock(t, h), &flags);
+	mz_lock(mz_bucket_lock(t, h), &flags);
 	o = mz_unlink(&t->buckets[h], va, nested);
-	mz_unlock(mz_bucket_lock(t, h), flags, g);
+	mz_unlock(mz_bucket_lock(t, h), flags);
 	return o;
 }
 
