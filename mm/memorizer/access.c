@@ -19,21 +19,27 @@
  * objects; the other lookups reuse what the allocators already keep.
  *
  * Most accesses repeat: the same instruction on the same object for the
- * same process.  A small per-CPU cache, per context level, remembers the
- * last (instruction, object, counter) seen in each of its slots; a hit
- * costs a few compares and the increment.  An entry is used only while
- * its object is live and no clearing has recycled slots since it was made
- * (mz_gen), and only for objects that cannot have others nested inside.
+ * same process.  A per-CPU cache, per context level, keyed by the
+ * instruction, remembers the cover (object and byte range) and counter
+ * record last seen in each slot; a hit costs a few compares and one
+ * increment of a count kept in the entry itself: no atomic operation, no
+ * shared cache line.  The counts reach the record when a miss takes the
+ * entry over and when a reader calls mz_access_fold(), which has every
+ * CPU fold its entries.  Measured against an atomic increment of the
+ * record on every hit, under QEMU TCG, the whole traced workload ran
+ * about a quarter faster.  An entry is used only while its object is
+ * live and its generation current (mz_gen: clearing recycles slots, a
+ * page changes hands unseen), and only for covers nothing can appear in.
  *
  * What no tracked object covers is charged to a per-type catch-all object
  * (USER, STACK, GLOBAL, NONE) so that every access is counted somewhere.
  *
- * The recorder's own code is not instrumented, but it calls helpers that
- * are: a per-CPU, per-context guard makes those accesses, and any access
- * made while the recorder runs on this CPU in the same context, return at
- * once (counted as acc_recorder).  NMIs are never recorded (acc_nmi): they
- * may interrupt the recorder holding a lock.  Nor is code that runs while
- * RCU does not watch the CPU, such as the idle loop (acc_idle).
+ * A miss calls helpers that may be instrumented: a per-CPU, per-context
+ * guard makes their accesses, and any access made while the lookup runs
+ * on this CPU in the same context, return at once (counted as
+ * acc_recorder).  NMIs are never recorded (acc_nmi): they may interrupt
+ * the recorder holding a lock.  Nor is code that runs while RCU does not
+ * watch the CPU, such as the idle loop (acc_idle).
  */
 #define pr_fmt(fmt) "memorizer: " fmt
 
@@ -61,8 +67,10 @@ static u32 *mz_globals;			/* pool slot indices of globals */
 static unsigned int mz_globals_cap, mz_nr_sorted;
 static atomic_t mz_nr_globals;
 static struct mz_obj mz_catchalls[NR_MEMORIZER_TYPES];
+static struct mz_obj mz_no_obj;		/* what an unused hit entry names */
 
 #define MZ_HITS		4096	/* cache entries per CPU and context */
+#define MZ_WAYS		2	/* entries an instruction may take */
 
 /*
  * A hit cache entry, with the reads and writes counted through it and not
@@ -492,7 +500,7 @@ void mz_access_fold(void)
 
 /*
  * A miss: find what covers each part of the access, count it there, and
- * remember the last cover in the hit cache when it may stand there.  The
+ * remember the last cover in the hit cache set @h when it may stand there.  The
  * generation is read first so that a clearing or a page map change that
  * overtakes the lookup leaves a stale entry unusable.
  */
@@ -510,9 +518,13 @@ static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
 		mz_resolve(addr, &c);
 		r = mz_ctab_get(&mz_ctab, &mz_pool, c.obj, mz_ip_encode(ip), pid);
 		if (c.cache) {
-			/* the old entry's counts go first; a fold may interrupt */
+			/*
+			 * The new entry goes first in its set, the last one's
+			 * counts to its record; a fold may interrupt.
+			 */
 			raw_local_irq_save(flags);
-			mz_hit_fold(h);
+			mz_hit_fold(&h[MZ_WAYS - 1]);
+			memmove(&h[1], &h[0], (MZ_WAYS - 1) * sizeof(*h));
 			*h = (struct mz_hit){ .ip = ip, .lo = c.lo, .hi = c.hi,
 					      .obj = c.obj, .rec = r, .pid = pid,
 					      .gen = gen };
@@ -525,6 +537,36 @@ static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
 		}
 		addr = c.hi;
 	} while (addr < end && addr);
+}
+
+/*
+ * Whether entry @h stands for this access.  Without branches: under
+ * binary translation (QEMU TCG) every conditional branch ends a block, and
+ * this runs for every load and store.  Every entry names an object, so the
+ * loads are safe (mz_access_init()).
+ */
+static __always_inline bool mz_hit(struct mz_hit *h, unsigned long addr,
+				   size_t size, unsigned long ip, s32 pid, u32 gen)
+{
+	return !((h->ip ^ ip) | (u32)(h->pid ^ pid) | (h->gen ^ gen) |
+		 (addr - h->lo >= h->hi - h->lo) | (addr + size > h->hi) |
+		 (READ_ONCE(h->obj->state) ^ MZ_LIVE));
+}
+
+/*
+ * Accesses not to record: from NMIs, which may interrupt the recorder
+ * holding a lock; from the recorder's own lookups (the guard); from code
+ * that runs while RCU does not watch the CPU, such as the idle loop,
+ * which clearing could not wait for.
+ */
+static __always_inline void mz_access_skip(unsigned long pc, u8 guard)
+{
+	if (pc & NMI_MASK)
+		this_cpu_inc(mz_pcpu_stats.acc_nmi);
+	else if (guard)
+		mz_acc_stat(acc_recorder);
+	else
+		this_cpu_inc(mz_pcpu_stats.acc_idle);
 }
 
 /**
@@ -540,41 +582,35 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 		      unsigned long ip)
 {
 	unsigned long ua_flags, pc = preempt_count();
-	unsigned int level;
+	unsigned int level, way;
 	struct mz_cpu *c;
 	struct mz_hit *h;
+	u8 guard;
 	s32 pid;
+	u32 gen;
 
 	if (unlikely(!size) || !mz_ctx_wanted())
 		return;
-	if (pc & NMI_MASK) {
-		this_cpu_inc(mz_pcpu_stats.acc_nmi);
-		return;
-	}
 	/* without kernel preemption, nothing moves us to another CPU here */
 	if (IS_ENABLED(CONFIG_PREEMPTION))
 		preempt_disable_notrace();
 	level = !!(pc & HARDIRQ_MASK) + !!(pc & (HARDIRQ_MASK | SOFTIRQ_OFFSET));
 	c = raw_cpu_ptr(&mz_cpu);
-	if (c->guard & (1 << level)) {
-		mz_acc_stat(acc_recorder);
+	guard = c->guard & (1 << level);
+	if (unlikely((pc & NMI_MASK) | guard | !mz_rcu_watching())) {
+		mz_access_skip(pc, guard);
 		goto out;
 	}
-	/*
-	 * Idle and entry code run with RCU not watching: clearing could not
-	 * wait for us.
-	 */
-	if (!mz_rcu_watching()) {
-		this_cpu_inc(mz_pcpu_stats.acc_idle);
-		goto out;
-	}
-	pid = level ? -1 : task_pid_nr(current);
-	h = &c->hits[level][hash_long(ip, ilog2(MZ_HITS))];
-	if (likely(h->ip == ip && h->pid == pid && addr - h->lo < h->hi - h->lo &&
-		   addr + size <= h->hi && h->gen == arch_atomic_read(&mz_gen) &&
-		   READ_ONCE(h->obj->state) == MZ_LIVE)) {
-		local_inc(write ? &h->writes : &h->reads);
-		goto out;
+	pid = task_pid_nr(current);
+	if (level)
+		pid = -1;
+	gen = arch_atomic_read(&mz_gen);
+	h = &c->hits[level][hash_long(ip, ilog2(MZ_HITS / MZ_WAYS)) * MZ_WAYS];
+	for (way = 0; way < MZ_WAYS; way++) {
+		if (likely(mz_hit(&h[way], addr, size, ip, pid, gen))) {
+			local_inc(write ? &h[way].writes : &h[way].reads);
+			goto out;
+		}
 	}
 	/*
 	 * A miss: the lookup calls code that may be instrumented, whose
@@ -623,7 +659,7 @@ void __init mz_access_init(void)
 		[MEM_USER] = "user", [MEM_STACK] = "stack",
 		[MEM_GLOBAL] = "global", [MEM_NONE] = "none",
 	};
-	unsigned int t;
+	unsigned int t, cpu;
 
 	mz_page_map_pfns = max_pfn;
 	mz_page_map = memblock_alloc(mz_page_map_pfns * sizeof(u32), PAGE_SIZE);
@@ -633,6 +669,13 @@ void __init mz_access_init(void)
 		pr_err("no memory for the access maps\n");
 		mz_page_map_pfns = 0;
 		mz_globals_cap = 0;
+	}
+	/* entries name an object from the start: mz_hit() loads its state */
+	for_each_possible_cpu(cpu) {
+		struct mz_hit *h = &per_cpu_ptr(&mz_cpu, cpu)->hits[0][0];
+
+		for (t = 0; t < 3 * MZ_HITS; t++)
+			h[t].obj = &mz_no_obj;
 	}
 	for (t = 0; t < NR_MEMORIZER_TYPES; t++) {
 		struct mz_obj *o = &mz_catchalls[t];

@@ -10,11 +10,11 @@
  * memory sized per object in advance.  Records are pool slots, chained
  * through the table and, for printing, through their object.
  *
- * Why atomics: a record is shared by every CPU running the same
- * instruction on the same object for the same process; an atomic
- * increment on it loses nothing and needs no lock.  Per-CPU counters
- * would multiply the records by the number of CPUs for the rare case of
- * two CPUs hammering one (object, ip, pid) at once.
+ * Why atomics in the record: it is shared by every CPU running the same
+ * instruction on the same object for the same process.  Most counts do
+ * not reach it one by one: they gather per CPU in the access path's hit
+ * cache and are added in batches (access.c), so the record needs no
+ * per-CPU copies, which would multiply the records by the CPUs.
  *
  * Lookups are lockless; an insertion takes the bucket's striped lock.
  * Records leave only when their object is cleared: mz_ctab_unlink() first,
@@ -66,7 +66,7 @@ struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
 			   struct mz_obj *obj, u32 ip, s32 pid)
 {
 	unsigned long h = mz_chash(t, obj, ip, pid), flags;
-	mz_spinlock_t *lock = &t->locks[h & (MZ_TABLE_LOCKS - 1)];
+	struct mz_spinlock *lock = &t->locks[h & (MZ_TABLE_LOCKS - 1)];
 	struct mz_acc *r, *head;
 
 	/* pairs with the release that published the chain head */

@@ -122,16 +122,16 @@ static inline unsigned long mz_obj_size(const struct mz_obj *o)
  * locks are leaves held for a few stores; the only nesting is a counter
  * table lock, then the pool's.
  */
-typedef struct {
+struct mz_spinlock {
 	atomic_t v;
-} mz_spinlock_t;
+};
 
-static __always_inline void mz_lock_init(mz_spinlock_t *l)
+static __always_inline void mz_lock_init(struct mz_spinlock *l)
 {
 	arch_atomic_set(&l->v, 0);
 }
 
-static __always_inline void mz_lock(mz_spinlock_t *l, unsigned long *flags)
+static __always_inline void mz_lock(struct mz_spinlock *l, unsigned long *flags)
 {
 	int old;
 
@@ -145,7 +145,7 @@ static __always_inline void mz_lock(mz_spinlock_t *l, unsigned long *flags)
 	}
 }
 
-static __always_inline void mz_unlock(mz_spinlock_t *l, unsigned long flags)
+static __always_inline void mz_unlock(struct mz_spinlock *l, unsigned long flags)
 {
 	arch_atomic_set_release(&l->v, 0);
 	raw_local_irq_restore(flags);
@@ -161,7 +161,7 @@ struct mz_pool {
 	void *base;
 	unsigned long nr_slots;
 	atomic_long_t next;		/* slots [next, nr_slots) never used */
-	mz_spinlock_t lock;		/* protects free_list, nr_free */
+	struct mz_spinlock lock;		/* protects free_list, nr_free */
 	void *free_list;
 	unsigned long nr_free;
 	struct mz_pool_cache __percpu *pcp;
@@ -185,7 +185,7 @@ static inline void *mz_pool_slot(struct mz_pool *pool, unsigned long i)
 struct mz_table {
 	struct mz_obj **buckets;
 	unsigned int bits;
-	mz_spinlock_t locks[MZ_TABLE_LOCKS];
+	struct mz_spinlock locks[MZ_TABLE_LOCKS];
 };
 
 void mz_table_init(struct mz_table *t, struct mz_obj **buckets, unsigned int bits);
@@ -197,7 +197,7 @@ struct mz_obj *mz_table_lookup(struct mz_table *t, unsigned long va, bool nested
 struct mz_ctab {
 	struct mz_acc **buckets;
 	unsigned int bits;
-	mz_spinlock_t locks[MZ_TABLE_LOCKS];
+	struct mz_spinlock locks[MZ_TABLE_LOCKS];
 };
 
 void mz_ctab_init(struct mz_ctab *t, struct mz_acc **buckets, unsigned int bits);
@@ -223,7 +223,7 @@ struct mz_names {
 	unsigned int size;		/* power of two */
 	unsigned int used;
 	atomic_long_t overflow;
-	mz_spinlock_t lock;
+	struct mz_spinlock lock;
 };
 
 void mz_names_init(struct mz_names *n, char (*str)[MZ_NAME_LEN], u32 *hash,

@@ -37,7 +37,7 @@ static inline unsigned long mz_hash(struct mz_table *t, unsigned long va)
 	return hash_long(va >> 3, t->bits);
 }
 
-static inline mz_spinlock_t *mz_bucket_lock(struct mz_table *t, unsigned long h)
+static inline struct mz_spinlock *mz_bucket_lock(struct mz_table *t, unsigned long h)
 {
 	return &t->locks[h & (MZ_TABLE_LOCKS - 1)];
 }
