@@ -19,9 +19,10 @@
  * objects; the other lookups reuse what the allocators already keep.
  *
  * Most accesses repeat: the same instruction on the same object for the
- * same process.  A per-CPU cache, per context level, keyed by the
- * instruction, remembers the cover (object and byte range) and counter
- * record last seen in each slot; a hit costs a few compares and one
+ * same process.  A per-CPU cache, per context level, two entries per
+ * instruction (one instruction often alternates between two objects),
+ * remembers the covers (object and byte range) and counter records last
+ * seen; a hit costs a few compares and one
  * increment of a count kept in the entry itself: no atomic operation, no
  * shared cache line.  The counts reach the record when a miss takes the
  * entry over and when a reader calls mz_access_fold(), which has every
