@@ -69,7 +69,6 @@ static u32 *mz_globals;			/* pool slot indices of globals */
 static unsigned int mz_globals_cap, mz_nr_sorted;
 static atomic_t mz_nr_globals;
 static struct mz_obj mz_catchalls[NR_MEMORIZER_TYPES];
-static struct mz_obj mz_no_obj;		/* what an unused hit entry names */
 
 #define MZ_HITS		4096	/* cache entries per CPU and context */
 #define MZ_WAYS		2	/* entries an instruction may take */
@@ -542,15 +541,16 @@ static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
 }
 
 /*
- * Whether entry @h stands for this access.  Without branches: under
- * binary translation (QEMU TCG) every conditional branch ends a block, and
- * this runs for every load and store.  Every entry names an object, so the
- * loads are safe (mz_access_init()).
+ * Whether entry @h stands for this access.  One branch on the instruction
+ * (no instruction is at 0, so an unused entry stops there), then none:
+ * under binary translation (QEMU TCG) every conditional branch ends a
+ * block, and this runs for every load and store.
  */
 static __always_inline bool mz_hit(struct mz_hit *h, unsigned long addr,
 				   size_t size, unsigned long ip, s32 pid, u32 gen)
 {
-	return !((h->ip ^ ip) | (u32)(h->pid ^ pid) | (h->gen ^ gen) |
+	return h->ip == ip &&
+	       !((u32)(h->pid ^ pid) | (h->gen ^ gen) |
 		 (addr - h->lo >= h->hi - h->lo) | (addr + size > h->hi) |
 		 (READ_ONCE(h->obj->state) ^ MZ_LIVE));
 }
@@ -661,7 +661,7 @@ void __init mz_access_init(void)
 		[MEM_USER] = "user", [MEM_STACK] = "stack",
 		[MEM_GLOBAL] = "global", [MEM_NONE] = "none",
 	};
-	unsigned int t, cpu;
+	unsigned int t;
 
 	mz_page_map_pfns = max_pfn;
 	mz_page_map = memblock_alloc(mz_page_map_pfns * sizeof(u32), PAGE_SIZE);
@@ -671,13 +671,6 @@ void __init mz_access_init(void)
 		pr_err("no memory for the access maps\n");
 		mz_page_map_pfns = 0;
 		mz_globals_cap = 0;
-	}
-	/* entries name an object from the start: mz_hit() loads its state */
-	for_each_possible_cpu(cpu) {
-		struct mz_hit *h = &per_cpu_ptr(&mz_cpu, cpu)->hits[0][0];
-
-		for (t = 0; t < 3 * MZ_HITS; t++)
-			h[t].obj = &mz_no_obj;
 	}
 	for (t = 0; t < NR_MEMORIZER_TYPES; t++) {
 		struct mz_obj *o = &mz_catchalls[t];
