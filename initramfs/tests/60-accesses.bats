@@ -118,3 +118,22 @@ teardown_file() {
 	# a catch-all's alloc_ip and obj_va_ptr are its type's number
 	grep -E '^[0-9a-f]{1,2},0,[0-9a-f]{1,2},0,0,0,0,(USER|STACK|GLOBAL|NONE),' /tmp/ac.full
 }
+
+@test "counts a CPU holds when it goes offline still reach kmap" {
+	cpu=/sys/devices/system/cpu/cpu$(($(grep -c ^processor /proc/cpuinfo) - 1))/online
+	[ -w "$cpu" ] || skip "no CPU hotplug"
+	echo 1 > $MZ/log_accesses_enabled
+	echo smp > $MZ/selftest
+	echo 0 > $MZ/log_accesses_enabled
+	# no read of kmap, accesses or stats since: the counts wait per CPU
+	echo 0 > "$cpu"
+	read -r _ _ va idx threads k < <(grep '^# smp ' $MZ/selftest)
+	cat $MZ/kmap > /tmp/ac.off
+	echo 1 > "$cpu"
+	read -r ws we <<< "$(fn_range mz_st_write)"
+	obj_accesses /tmp/ac.off "$va" "$idx" | in_range "$ws" "$we" > /tmp/ac.offsmp
+	rm -f /tmp/ac.off
+	cat /tmp/ac.offsmp
+	[ "$(wc -l < /tmp/ac.offsmp)" -eq "$threads" ]
+	[ "$(awk -F, '{ s += $2 } END { print s }' /tmp/ac.offsmp)" -eq $((threads * k)) ]
+}

@@ -46,6 +46,7 @@
 #define pr_fmt(fmt) "memorizer: " fmt
 
 #include <linux/context_tracking.h>
+#include <linux/cpu.h>
 #include <linux/hash.h>
 #include <linux/jump_label.h>
 #include <linux/memblock.h>
@@ -456,9 +457,10 @@ static inline void mz_count(struct mz_acc *r, bool write, long n)
 }
 
 /*
- * Add an entry's counts to its record; interrupts off, on its CPU.  An
- * entry without a record stands for accesses the exhausted pool had no
- * record for: they are counted as dropped, and cheaply.
+ * Add an entry's counts to its record: on its CPU with interrupts off, or
+ * for a CPU that is offline.  An entry without a record stands for
+ * accesses the exhausted pool had no record for: they are counted as
+ * dropped, and cheaply.
  */
 static void mz_hit_fold(struct mz_hit *h)
 {
@@ -478,13 +480,17 @@ static void mz_hit_fold(struct mz_hit *h)
 		mz_count(h->rec, true, w);
 }
 
-static void mz_fold_cpu(void *unused)
+static void mz_fold_entries(struct mz_hit *h)
 {
-	struct mz_hit *h = this_cpu_ptr(&mz_cpu.hits[0][0]);
 	unsigned int i;
 
 	for (i = 0; i < 3 * MZ_HITS; i++)
 		mz_hit_fold(&h[i]);
+}
+
+static void mz_fold_cpu(void *unused)
+{
+	mz_fold_entries(this_cpu_ptr(&mz_cpu.hits[0][0]));
 }
 
 /**
@@ -492,11 +498,23 @@ static void mz_fold_cpu(void *unused)
  *
  * Counts made through the hit caches wait there, per CPU; readers of the
  * records call this first.  An access racing with it may be left for the
- * next fold.  Process context, interrupts on.
+ * next fold.  Process context.
  */
 void mz_access_fold(void)
 {
+	int cpu;
+
+	cpus_read_lock();
 	on_each_cpu(mz_fold_cpu, NULL, 1);
+	/*
+	 * An offline CPU runs nothing, so its entries are ours to fold; left
+	 * alone, their counts would be missed, or after a clearing added to
+	 * recycled slots once the CPU is back.
+	 */
+	for_each_possible_cpu(cpu)
+		if (!cpu_online(cpu))
+			mz_fold_entries(&per_cpu_ptr(&mz_cpu, cpu)->hits[0][0]);
+	cpus_read_unlock();
 }
 
 /*
