@@ -91,7 +91,7 @@ teardown_file() {
 	done < <(tail -n +2 /tmp/ac.all | grep -v '^#')
 }
 
-@test "threads on every vCPU writing one object at once: the total is exact" {
+@test "threads on every vCPU writing one object at once: the total is exact, read with one vCPU offline" {
 	# read while one vCPU was offline (setup_file)
 	[ -s /tmp/ac.offline ]
 	read -r _ _ va idx threads k < <(grep '^# smp ' /tmp/ac.all)

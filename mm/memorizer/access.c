@@ -417,7 +417,7 @@ static void mz_resolve(unsigned long addr, struct mz_cover *c)
 		c->hi = o->va + mz_obj_size(o);
 		c->cache = mz_cacheable(o);
 		/* memblock may give its pages away one by one */
-		if (o->type == MEM_MEMBLOCK || o->type == MEM_MEMORIZER) {
+		if (o->type == MEM_MEMBLOCK) {
 			c->lo = max(c->lo, addr & PAGE_MASK);
 			c->hi = min(c->hi, (addr & PAGE_MASK) + PAGE_SIZE);
 		}
@@ -519,15 +519,14 @@ void mz_access_fold(void)
 
 /*
  * A miss: find what covers each part of the access, count it there, and
- * remember the last cover in the hit cache set @h when it may stand there.  The
- * generation is read first so that a clearing or a page map change that
- * overtakes the lookup leaves a stale entry unusable.
+ * remember the last cover in the hit cache set @h when it may stand there.
+ * @gen was read before the lookup, so that a clearing or a page map change
+ * that overtakes the lookup leaves the new entry unusable.
  */
 static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
 				    size_t size, bool write, unsigned long ip,
-				    s32 pid)
+				    s32 pid, u32 gen)
 {
-	u32 gen = arch_atomic_read(&mz_gen);
 	unsigned long end = addr + size, flags;
 	struct mz_cover c;
 	struct mz_acc *r;
@@ -641,7 +640,7 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 	c->guard |= 1 << level;
 	barrier();
 	ua_flags = user_access_save();
-	mz_access_slow(h, addr, size, write, ip, pid);
+	mz_access_slow(h, addr, size, write, ip, pid, gen);
 	user_access_restore(ua_flags);
 	barrier();
 	c->guard &= ~(1 << level);

@@ -9,13 +9,13 @@
 #ifndef _MM_MEMORIZER_H
 #define _MM_MEMORIZER_H
 
+#include <linux/atomic.h>
+#include <linux/irqflags.h>
 #include <linux/memorizer.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
-#include <linux/atomic.h>
-#include <linux/irqflags.h>
 #include <linux/types.h>
 
 struct dentry;
@@ -161,7 +161,7 @@ struct mz_pool {
 	void *base;
 	unsigned long nr_slots;
 	atomic_long_t next;		/* slots [next, nr_slots) never used */
-	struct mz_spinlock lock;		/* protects free_list, nr_free */
+	struct mz_spinlock lock;	/* protects free_list, nr_free */
 	void *free_list;
 	unsigned long nr_free;
 	struct mz_pool_cache __percpu *pcp;
