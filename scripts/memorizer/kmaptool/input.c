@@ -19,42 +19,13 @@ static const char ACCESS_HDR[] =
 
 static u32 noslab;
 
-/* ---- object table ------------------------------------------------------ */
-
-static struct kobj *objs;
-static size_t nobjs, capobjs;
-static struct hmap objmap;
-
-void table_add(const struct kobj *o)
+/* A mapped kmap is parsed on every CPU; a pipe in this thread. */
+static void read_kmap(struct src *s, struct consumer *c)
 {
-	bool isnew;
-	u32 *v = hmap_put(&objmap, o->va, o->alloc_index, &isnew);
-
-	GROW(objs, capobjs, nobjs + 1);
-	objs[nobjs] = *o;
-	objs[nobjs].line = NULL;
-	*v = (u32)nobjs++;
-}
-
-struct kobj *table_find_or_stub(u64 va, u64 alloc_index, struct consumer *c)
-{
-	bool isnew;
-	u32 *v = hmap_put(&objmap, va, alloc_index, &isnew);
-	struct kobj *o;
-
-	if (!isnew)
-		return &objs[*v];
-	/* An access to an object no allocations file named. */
-	GROW(objs, capobjs, nobjs + 1);
-	o = &objs[nobjs];
-	memset(o, 0, sizeof(*o));
-	o->va = va;
-	o->alloc_index = alloc_index;
-	o->seq = parse_seq();
-	o->stub = true;
-	*v = (u32)nobjs++;
-	c->obj(c->ctx, o);
-	return o;
+	if (s->map && pool_wanted())
+		pool_run(s, c);
+	else
+		parse_kmap_serial(s, c);
 }
 
 /* ---- classification ---------------------------------------------------- */
@@ -131,18 +102,18 @@ void read_inputs(char **files, int nfiles, const struct read_opts *ro,
 	table = nacc > 0;
 	c->grouped = !table;
 	if (table)
-		hmap_init(&objmap, 1024);
+		table_init();
 	/* Objects before the accesses that refer to them. */
 	for (int i = 0; i < nfiles; i++)
 		if (srcs[i].kind == K_KMAP)
-			parse_kmap(&srcs[i], c);
+			read_kmap(&srcs[i], c);
 		else if (srcs[i].kind == K_ALLOCS)
 			parse_allocs(&srcs[i], c, table);
 	for (int i = 0; i < nfiles; i++)
 		if (srcs[i].kind == K_ACCESSES)
 			parse_accesses(&srcs[i], c);
-	for (size_t i = 0; i < nobjs; i++)
-		c->end(c->ctx, &objs[i]);
+	if (table)
+		table_end_all(c);
 	for (int i = 0; i < nfiles; i++)
 		src_close(&srcs[i]);
 	free(srcs);
@@ -160,6 +131,11 @@ u32 obj_group(const struct kobj *o, enum by_kind by)
 	if (o->slab == 0 || o->slab == noslab)
 		return o->type;
 	return o->slab;
+}
+
+u32 noslab_id(void)
+{
+	return noslab;
 }
 
 enum by_kind parse_by(const char *arg)

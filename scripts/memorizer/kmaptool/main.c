@@ -40,39 +40,6 @@ static void usage(FILE *f)
 		"Exit status: 0 success, 1 malformed input or I/O error, 2 usage error.\n");
 }
 
-bool common_opt(struct common *co, int c, const char *arg, const char *cmd,
-		const char *usage_text)
-{
-	switch (c) {
-	case 's':
-		co->symbols = arg;
-		return true;
-	case OPT_VMLINUX:
-		co->vmlinux = arg;
-		return true;
-	case OPT_LENIENT:
-		co->ro.lenient = true;
-		return true;
-	case 'h':
-		fputs(usage_text, stdout);
-		exit(0);
-	case '?':
-	case ':':
-		fprintf(stderr, "Try '" KT_NAME " %s --help'.\n", cmd);
-		exit(EXIT_USAGE);
-	}
-	return false;
-}
-
-void common_setup(struct common *co)
-{
-	if (co->symbols)
-		syms_load(co->symbols);
-	if (co->vmlinux)
-		syms_set_vmlinux(co->vmlinux);
-	pids_init();
-}
-
 int main(int argc, char **argv)
 {
 	const char *cmd;

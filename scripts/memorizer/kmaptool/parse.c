@@ -14,97 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "input.h"
+#include "parse.h"
 #include "scan.h"
 
 #define MAXF 64
-
-/* ---- scalar number parsing ---------------------------------------------- */
-
-signed char hexval[256];
-
-static void init_hexval(void)
-{
-	memset(hexval, -1, sizeof(hexval));
-	for (int i = 0; i < 10; i++)
-		hexval['0' + i] = (signed char)i;
-	for (int i = 0; i < 6; i++) {
-		hexval['a' + i] = (signed char)(10 + i);
-		hexval['A' + i] = (signed char)(10 + i);
-	}
-}
-
-bool parse_hex(const char *s, size_t n, u64 *v)
-{
-	u64 x = 0;
-
-	if (!hexval['f'])
-		init_hexval();
-	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		s += 2;
-		n -= 2;
-	}
-	if (n == 0)
-		return false;
-	while (n > 1 && *s == '0') {	/* leading zeros do not overflow */
-		s++;
-		n--;
-	}
-	if (n > 16)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		int d = hexval[(unsigned char)s[i]];
-
-		if (d < 0)
-			return false;
-		x = x << 4 | (u64)d;
-	}
-	*v = x;
-	return true;
-}
-
-bool parse_udec(const char *s, size_t n, u64 *v)
-{
-	u64 x = 0;
-
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)s[i] - '0';
-
-		if (d > 9)
-			return false;
-		if (x > (UINT64_MAX - d) / 10)
-			return false;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return true;
-}
-
-bool parse_sdec(const char *s, size_t n, s64 *v)
-{
-	bool neg = false;
-	u64 x;
-
-	if (n && (*s == '-' || *s == '+')) {
-		neg = *s == '-';
-		s++;
-		n--;
-	}
-	if (!parse_udec(s, n, &x))
-		return false;
-	if (neg) {
-		if (x > (u64)INT64_MAX + 1)
-			return false;
-		*v = (s64)(0 - x);
-	} else {
-		if (x > (u64)INT64_MAX)
-			return false;
-		*v = (s64)x;
-	}
-	return true;
-}
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -180,7 +93,6 @@ static const char *shown(const char *p, size_t n)
 void parse_init(const struct read_opts *ro)
 {
 	ropts = ro;
-	init_hexval();
 }
 
 void parse_report(void)
@@ -543,6 +455,37 @@ static inline const char *fast_obj(const char *q, struct kobj *o)
 	return q + (*q == '\r') + 1;
 }
 
+/* ---- delivery -------------------------------------------------------- */
+
+void deliver(struct delivery *d, struct rec *r)
+{
+	struct consumer *c = d->c;
+
+	switch (r->kind) {
+	case R_OBJ:
+		if (d->have)
+			c->end(c->ctx, &d->cur);
+		memcpy(&d->cur, &r->o, KOBJ_PARSED);
+		d->cur.seq = parse_seq();
+		d->cur.reads = d->cur.writes = d->cur.naccess = 0;
+		d->cur.stub = false;
+		d->have = true;
+		c->obj(c->ctx, &d->cur);
+		break;
+	case R_ACC:
+		d->cur.reads += r->a.reads;
+		d->cur.writes += r->a.writes;
+		d->cur.naccess++;
+		c->acc(c->ctx, &d->cur, &r->a);
+		break;
+	case R_EOF:
+		if (d->have)
+			c->end(c->ctx, &d->cur);
+		d->have = false;
+		break;
+	}
+}
+
 /* ---- kmap -------------------------------------------------------------- */
 
 static inline size_t line_len(const char *p)
@@ -659,23 +602,72 @@ skip:
 	}
 }
 
-void parse_kmap(struct src *s, struct consumer *c)
+void parse_kmap_serial(struct src *s, struct consumer *c)
 {
 	struct delivery d = { .c = c };
 	struct sink k = { .d = &d, .s = s };
 	struct rec eof = { .kind = R_EOF };
 	char *p, *end;
 
-	if (s->map && pool_wanted()) {
-		pool_run(s, c);
-		return;
-	}
 	while (!k.failed && src_next(s, &p, &end))
 		parse_region(&k, p, end);
 	parse_count(k.nbad, k.norphan);
 	if (k.failed)
 		parse_fail(s, k.errline, k.err);
 	deliver(&d, &eof);
+}
+
+/* ---- object table ------------------------------------------------------ */
+
+static struct kobj *objs;
+static size_t nobjs, capobjs;
+static struct hmap objmap;
+
+static void table_add(const struct kobj *o)
+{
+	bool isnew;
+	u32 *v = hmap_put(&objmap, o->va, o->alloc_index, &isnew);
+
+	GROW(objs, capobjs, nobjs + 1);
+	objs[nobjs] = *o;
+	objs[nobjs].line = NULL;
+	*v = (u32)nobjs++;
+}
+
+static struct kobj *table_find_or_stub(u64 va, u64 alloc_index, struct consumer *c)
+{
+	bool isnew;
+	u32 *v = hmap_put(&objmap, va, alloc_index, &isnew);
+	struct kobj *o;
+
+	if (!isnew)
+		return &objs[*v];
+	/* An access to an object no allocations file named. */
+	GROW(objs, capobjs, nobjs + 1);
+	o = &objs[nobjs];
+	memset(o, 0, sizeof(*o));
+	o->va = va;
+	o->alloc_index = alloc_index;
+	o->seq = parse_seq();
+	o->stub = true;
+	*v = (u32)nobjs++;
+	c->obj(c->ctx, o);
+	return o;
+}
+
+void table_init(void)
+{
+	hmap_init(&objmap, 1024);
+}
+
+void table_end_all(struct consumer *c)
+{
+	for (size_t i = 0; i < nobjs; i++)
+		c->end(c->ctx, &objs[i]);
+	free(objs);
+	objs = NULL;
+	nobjs = capobjs = 0;
+	hmap_free(&objmap);
 }
 
 /* ---- CSV files --------------------------------------------------------- */

@@ -16,39 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "input.h"
+#include "pool.h"
 
 #define CHUNK		(256 * 1024)	/* input bytes; its records stay in L2 */
 #define MAXWORKERS	7
-
-void deliver(struct delivery *d, struct rec *r)
-{
-	struct consumer *c = d->c;
-
-	switch (r->kind) {
-	case R_OBJ:
-		if (d->have)
-			c->end(c->ctx, &d->cur);
-		memcpy(&d->cur, &r->o, KOBJ_PARSED);
-		d->cur.seq = parse_seq();
-		d->cur.reads = d->cur.writes = d->cur.naccess = 0;
-		d->cur.stub = false;
-		d->have = true;
-		c->obj(c->ctx, &d->cur);
-		break;
-	case R_ACC:
-		d->cur.reads += r->a.reads;
-		d->cur.writes += r->a.writes;
-		d->cur.naccess++;
-		c->acc(c->ctx, &d->cur, &r->a);
-		break;
-	case R_EOF:
-		if (d->have)
-			c->end(c->ctx, &d->cur);
-		d->have = false;
-		break;
-	}
-}
 
 static int ncpus(void)
 {

@@ -10,10 +10,7 @@
 
 #include <string.h>
 
-#include "kmaptool.h"
-
-/* value of a hex digit, -1 for anything else (parse.c) */
-extern signed char hexval[256];
+#include "util.h"
 
 #define ONES	0x0101010101010101ull
 #define HIGHS	0x8080808080808080ull

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "input.h"
+#include "src.h"
 
 #define BUFSZ	(256 * 1024)	/* stays in L2 next to the hash tables */
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "kmaptool.h"
+#include "util.h"
 
 const char *const alloc_type_names[NR_ALLOC_TYPES] = {
 	"STACK", "STACK_FRAME", "STACK_ARGS", "STACK_PAGE", "GEN_HEAP",
@@ -498,6 +498,91 @@ void xfclose_out(FILE *f, const char *path)
 	}
 	if (ferror(f) | fclose(f))
 		die("%s: write error: %s", path, strerror(errno));
+}
+
+/* ---- numbers ---------------------------------------------------------- */
+
+signed char hexval[256];
+
+__attribute__((constructor)) static void init_hexval(void)
+{
+	memset(hexval, -1, sizeof(hexval));
+	for (int i = 0; i < 10; i++)
+		hexval['0' + i] = (signed char)i;
+	for (int i = 0; i < 6; i++) {
+		hexval['a' + i] = (signed char)(10 + i);
+		hexval['A' + i] = (signed char)(10 + i);
+	}
+}
+
+bool parse_hex(const char *s, size_t n, u64 *v)
+{
+	u64 x = 0;
+
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		n -= 2;
+	}
+	if (n == 0)
+		return false;
+	while (n > 1 && *s == '0') {	/* leading zeros do not overflow */
+		s++;
+		n--;
+	}
+	if (n > 16)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int d = hexval[(unsigned char)s[i]];
+
+		if (d < 0)
+			return false;
+		x = x << 4 | (u64)d;
+	}
+	*v = x;
+	return true;
+}
+
+bool parse_udec(const char *s, size_t n, u64 *v)
+{
+	u64 x = 0;
+
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+
+		if (d > 9)
+			return false;
+		if (x > (UINT64_MAX - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return true;
+}
+
+bool parse_sdec(const char *s, size_t n, s64 *v)
+{
+	bool neg = false;
+	u64 x;
+
+	if (n && (*s == '-' || *s == '+')) {
+		neg = *s == '-';
+		s++;
+		n--;
+	}
+	if (!parse_udec(s, n, &x))
+		return false;
+	if (neg) {
+		if (x > (u64)INT64_MAX + 1)
+			return false;
+		*v = (s64)(0 - x);
+	} else {
+		if (x > (u64)INT64_MAX)
+			return false;
+		*v = (s64)x;
+	}
+	return true;
 }
 
 u64 opt_u64(const char *opt, const char *arg)
