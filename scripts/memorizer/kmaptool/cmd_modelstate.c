@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * modelstate: the kmap as a model-state graph (PD and RESOURCE nodes, HOLD
- * and ACCESS edges), both as the one-file model-state CSV the OSmosis
- * scripts read and as neo4j-admin import node/relationship files.
+ * modelstate: the kmap as an OSmosis model state (model.c gives the
+ * mapping), both as the one-file CSV that OSmosis's scripts read and as
+ * neo4j-admin import files.
  *
- * Objects and edges are written as they stream past; only the PDs (pids)
- * are held, and written last.
+ * Objects and their edges are written as they stream past; only the PDs
+ * (pids) and the resource spaces are held, and written last.  Output goes
+ * through a buffer filled without stdio: at a few hundred bytes per object
+ * the formatting is most of the work.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -15,60 +17,211 @@
 
 static const char usage_text[] =
 	"Usage: " KT_NAME " modelstate [OPTIONS] [FILE...]\n"
-	"Writes the model state of the kmap:\n"
-	"  PREFIX.csv                NODE_TYPE,NODE_ID,DATA,EXTRA,EDGE_TYPE,EDGE_FROM,EDGE_TO\n"
-	"  PREFIX_nodes.csv          ID:ID,:LABEL,DATA,EXTRA:long\n"
+	"Writes the kmap as an OSmosis model state:\n"
+	"  PREFIX.csv                NODE_TYPE,NODE_ID,DATA,EDGE_TYPE,EDGE_FROM,EDGE_TO,EXTRA\n"
+	"  PREFIX_nodes.csv          ID:ID,:LABEL,DATA,EXTRA:long (PDs, resources)\n"
+	"  PREFIX_spaces.csv         ID:ID,:LABEL,DATA,EXTRA (resource spaces)\n"
 	"  PREFIX_relationships.csv  :START_ID,:END_ID,:TYPE,READS:long,WRITES:long\n"
-	"Nodes: PD_<pid> (label PD; DATA the pid's commands joined by '|', EXTRA\n"
-	"the pid) and RES_<obj_va_ptr>_<alloc_index> (label RESOURCE; DATA the\n"
-	"alloc_type, or the slab cache with --by cache; EXTRA the size).  Edges:\n"
-	"HOLD from the allocating PD; ACCESS from each accessing PD, with its\n"
-	"read and write counts in DATA and EXTRA (READS and WRITES for neo4j).\n"
+	"Nodes: PD_KERNEL and PD_<pid> (PD), MO_<n> for the n-th object (RESOURCE,\n"
+	"DATA MO), RS_... for the allocators (RESOURCE_SPACE, DATA MO).  Edges:\n"
+	"object SUBSET its allocator's space; PD_KERNEL HOLD every space; a space\n"
+	"MAP the space it draws from; a pid HOLD what it allocated or accessed;\n"
+	"a pid REQUEST (DATA MO) the kernel.  EXTRA is JSON: an object's is\n"
+	"{\"mo\":\"0xADDR_PAGES_12\",\"type\":...,\"cache\":...,\"size\":...,...}.\n"
 	"Import: neo4j-admin database import full --nodes=PREFIX_nodes.csv\n"
-	"        --relationships=PREFIX_relationships.csv\n"
+	"        --nodes=PREFIX_spaces.csv --relationships=PREFIX_relationships.csv\n"
 	"\n"
 	"  -o, --output PREFIX   output file prefix (default 'modelstate')\n"
-	"  -b, --by type|cache   RESOURCE DATA: alloc_type (default) or slab cache\n"
-	"                        (objects outside any cache keep their alloc_type)\n"
 	COMMON_USAGE;
 
+/* An interned string, escaped once for the place it is written to. */
+struct esc {
+	char *s;
+	size_t len;
+};
+
 struct ms {
-	FILE *ms, *nodes, *rels;
-	enum by_kind by;
+	struct obuf ms, nodes, spaces, rels;
 	struct edgeset es;
+	struct spaces ss;
+	struct esc *json;	/* by string id: a JSON string, in a quoted CSV field */
+	size_t capjson;
 	const struct consumer *c;
 };
 
-static void res_id(FILE *f, u64 va, u64 idx)
+/* The JSON string of id, its quotes doubled for the quoted CSV field. */
+static const struct esc *json_of(struct ms *m, u32 id)
 {
-	fprintf(f, "RES_%llx_%llu", (unsigned long long)va, (unsigned long long)idx);
+	struct esc *e;
+	char *j;
+	size_t n, o = 0;
+
+	if (id >= m->capjson) {
+		size_t old = m->capjson;
+
+		GROW(m->json, m->capjson, (size_t)id + 1);
+		memset(m->json + old, 0, (m->capjson - old) * sizeof(*m->json));
+	}
+	e = &m->json[id];
+	if (e->s)
+		return e;
+	j = xmalloc(JSON_ESCAPED_MAX(str_len(id)));
+	n = json_escape(j, str_get(id), str_len(id));
+	e->s = xmalloc(2 * n);
+	for (size_t i = 0; i < n; i++) {
+		if (j[i] == '"')
+			e->s[o++] = '"';
+		e->s[o++] = j[i];
+	}
+	e->len = o;
+	free(j);
+	return e;
+}
+
+/* s as a CSV field (quoted only when it has to be, as csv_field()). */
+static void ob_csv(struct obuf *o, const char *s, size_t len)
+{
+	bool quote = len && (s[0] == ' ' || s[len - 1] == ' ');
+	char *p;
+
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+	if (!quote) {
+		ob_mem(o, s, len);
+		return;
+	}
+	ob_mem(o, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		p = ob_room(o, 2);
+		if (s[i] == '"')
+			*p++ = '"';
+		*p++ = s[i];
+		ob_done(o, p);
+	}
+	ob_mem(o, "\"", 1);
+}
+
+#define OB_LIT(o, lit) ob_mem((o), (lit), sizeof(lit) - 1)
+#define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+static char *put_esc(char *p, const struct esc *e)
+{
+	memcpy(p, e->s, e->len);
+	return p + e->len;
+}
+
+/* The object's node: its row in PREFIX.csv and PREFIX_nodes.csv. */
+static void write_resource(struct ms *m, const struct kobj *o)
+{
+	const struct esc *type = json_of(m, o->type), *slab = json_of(m, o->slab);
+	const struct esc *comm = json_of(m, o->comm), *nt = json_of(m, o->new_type);
+	char *p = ob_room(&m->ms, 400 + type->len + slab->len + comm->len + nt->len);
+
+	p = PUT(p, "RESOURCE,MO_");
+	p = fmt_u64(p, o->seq);
+	p = PUT(p, ",MO,,,,\"{\"\"mo\"\":\"\"0x");
+	p = fmt_hex(p, o->va);
+	*p++ = '_';
+	p = fmt_u64(p, obj_pages(o));
+	p = PUT(p, "_12\"\"");
+	if (o->stub) {
+		p = PUT(p, ",\"\"stub\"\":true,\"\"alloc_index\"\":");
+		p = fmt_u64(p, o->alloc_index);
+	} else {
+		p = PUT(p, ",\"\"type\"\":");
+		p = put_esc(p, type);
+		p = PUT(p, ",\"\"cache\"\":");
+		p = put_esc(p, slab);
+		p = PUT(p, ",\"\"size\"\":");
+		p = fmt_u64(p, o->size);
+		p = PUT(p, ",\"\"comm\"\":");
+		p = put_esc(p, comm);
+		p = PUT(p, ",\"\"alloc_ip\"\":\"\"0x");
+		p = fmt_hex(p, o->alloc_ip);
+		p = PUT(p, "\"\",\"\"free_ip\"\":\"\"0x");
+		p = fmt_hex(p, o->free_ip);
+		p = PUT(p, "\"\",\"\"alloc_index\"\":");
+		p = fmt_u64(p, o->alloc_index);
+		p = PUT(p, ",\"\"free_index\"\":");
+		p = fmt_u64(p, o->free_index);
+		if (o->new_type) {
+			p = PUT(p, ",\"\"new_type\"\":");
+			p = put_esc(p, nt);
+		}
+	}
+	p = PUT(p, ",\"\"reads\"\":");
+	p = fmt_u64(p, o->reads);
+	p = PUT(p, ",\"\"writes\"\":");
+	p = fmt_u64(p, o->writes);
+	p = PUT(p, "}\"\n");
+	ob_done(&m->ms, p);
+
+	p = ob_room(&m->nodes, 64);
+	p = PUT(p, "MO_");
+	p = fmt_u64(p, o->seq);
+	p = PUT(p, ",RESOURCE,MO,");
+	p = fmt_u64(p, o->size);
+	*p++ = '\n';
+	ob_done(&m->nodes, p);
+}
+
+static void write_subset(struct ms *m, const struct kobj *o, const struct space *sp)
+{
+	char *p = ob_room(&m->ms, 64 + sp->idlen);
+
+	p = PUT(p, ",,,SUBSET,MO_");
+	p = fmt_u64(p, o->seq);
+	*p++ = ',';
+	memcpy(p, sp->id, sp->idlen);
+	p = PUT(p + sp->idlen, ",{}\n");
+	ob_done(&m->ms, p);
+
+	p = ob_room(&m->rels, 64 + sp->idlen);
+	p = PUT(p, "MO_");
+	p = fmt_u64(p, o->seq);
+	*p++ = ',';
+	memcpy(p, sp->id, sp->idlen);
+	p = PUT(p + sp->idlen, ",SUBSET,,\n");
+	ob_done(&m->rels, p);
+}
+
+/* pid HOLD object seq, with the pid's reads and writes of it. */
+static void write_hold(struct ms *m, s64 pid, u64 seq, bool allocated,
+		       u64 reads, u64 writes)
+{
+	char *p = ob_room(&m->ms, 160);
+
+	p = PUT(p, ",,,HOLD,PD_");
+	p = fmt_s64(p, pid);
+	p = PUT(p, ",MO_");
+	p = fmt_u64(p, seq);
+	if (allocated)
+		p = PUT(p, ",\"{\"\"allocated\"\":true,\"\"reads\"\":");
+	else
+		p = PUT(p, ",\"{\"\"reads\"\":");
+	p = fmt_u64(p, reads);
+	p = PUT(p, ",\"\"writes\"\":");
+	p = fmt_u64(p, writes);
+	p = PUT(p, "}\"\n");
+	ob_done(&m->ms, p);
+
+	p = ob_room(&m->rels, 100);
+	p = PUT(p, "PD_");
+	p = fmt_s64(p, pid);
+	p = PUT(p, ",MO_");
+	p = fmt_u64(p, seq);
+	p = PUT(p, ",HOLD,");
+	p = fmt_u64(p, reads);
+	*p++ = ',';
+	p = fmt_u64(p, writes);
+	*p++ = '\n';
+	ob_done(&m->rels, p);
 }
 
 static void m_obj(void *ctx, struct kobj *o)
 {
-	struct ms *m = ctx;
-	u32 data = obj_group(o, m->by);
-
-	fputs("RESOURCE,", m->ms);
-	res_id(m->ms, o->va, o->alloc_index);
-	fputc(',', m->ms);
-	csv_str(m->ms, data);
-	fprintf(m->ms, ",%llu,,,\n", (unsigned long long)o->size);
-
-	res_id(m->nodes, o->va, o->alloc_index);
-	fputs(",RESOURCE,", m->nodes);
-	csv_str(m->nodes, data);
-	fprintf(m->nodes, ",%llu\n", (unsigned long long)o->size);
-
-	if (o->stub)	/* who allocated it is unknown */
-		return;
-	pids_note(o->pid, o->comm);
-	fprintf(m->ms, ",,,,HOLD,PD_%lld,", (long long)o->pid);
-	res_id(m->ms, o->va, o->alloc_index);
-	fputc('\n', m->ms);
-	fprintf(m->rels, "PD_%lld,", (long long)o->pid);
-	res_id(m->rels, o->va, o->alloc_index);
-	fputs(",HOLD,,\n", m->rels);
+	(void)ctx;
+	(void)o;
 }
 
 static void m_acc(void *ctx, struct kobj *o, const struct kacc *a)
@@ -78,64 +231,140 @@ static void m_acc(void *ctx, struct kobj *o, const struct kacc *a)
 	edges_add(&m->es, o, 0, a);
 }
 
+/* The accessors' HOLD edges (the allocator's was written with its object). */
 static void flush_edges(struct ms *m)
 {
 	for (size_t i = 0; i < m->es.n; i++) {
 		struct edge *e = &m->es.e[i];
 
+		if (e->owned && e->pid == e->alloc_pid)
+			continue;
 		pids_note(e->pid, 0);
-		fprintf(m->ms, ",,%llu,%llu,ACCESS,PD_%lld,",
-			(unsigned long long)e->reads,
-			(unsigned long long)e->writes, (long long)e->pid);
-		res_id(m->ms, e->va, e->alloc_index);
-		fputc('\n', m->ms);
-		fprintf(m->rels, "PD_%lld,", (long long)e->pid);
-		res_id(m->rels, e->va, e->alloc_index);
-		fprintf(m->rels, ",ACCESS,%llu,%llu\n",
-			(unsigned long long)e->reads,
-			(unsigned long long)e->writes);
+		write_hold(m, e->pid, e->seq, false, e->reads, e->writes);
 	}
 	edges_reset(&m->es);
 }
 
+/* Written at the end of the object, once its read and write totals are known. */
 static void m_end(void *ctx, struct kobj *o)
 {
 	struct ms *m = ctx;
+	u32 sp = space_of(&m->ss, o);
 
-	(void)o;
+	write_resource(m, o);
+	write_subset(m, o, &m->ss.v[sp]);
+	if (obj_has_owner(o)) {
+		struct edge *e = edges_find(&m->es, o->seq, o->pid);
+
+		pids_note(o->pid, o->comm);
+		write_hold(m, o->pid, o->seq, true, e ? e->reads : 0,
+			   e ? e->writes : 0);
+	}
 	if (m->c->grouped)
 		flush_edges(m);
+}
+
+static void write_spaces(struct ms *m)
+{
+	for (size_t i = 0; i < m->ss.n; i++) {
+		struct space *sp = &m->ss.v[i];
+
+		OB_LIT(&m->ms, "RESOURCE_SPACE,");
+		ob_mem(&m->ms, sp->id, sp->idlen);
+		OB_LIT(&m->ms, ",MO,,,,");
+		ob_mem(&m->ms, sp->json, sp->jsonlen);
+		OB_LIT(&m->ms, "\n,,,HOLD,PD_KERNEL,");
+		ob_mem(&m->ms, sp->id, sp->idlen);
+		OB_LIT(&m->ms, ",{}\n");
+		ob_mem(&m->spaces, sp->id, sp->idlen);
+		OB_LIT(&m->spaces, ",RESOURCE_SPACE,MO,");
+		ob_mem(&m->spaces, sp->json, sp->jsonlen);
+		OB_LIT(&m->spaces, "\n");
+		OB_LIT(&m->rels, "PD_KERNEL,");
+		ob_mem(&m->rels, sp->id, sp->idlen);
+		OB_LIT(&m->rels, ",HOLD,,\n");
+		if (sp->map < 0)
+			continue;
+		OB_LIT(&m->ms, ",,,MAP,");
+		ob_mem(&m->ms, sp->id, sp->idlen);
+		OB_LIT(&m->ms, ",");
+		ob_mem(&m->ms, m->ss.v[sp->map].id, m->ss.v[sp->map].idlen);
+		OB_LIT(&m->ms, ",{}\n");
+		ob_mem(&m->rels, sp->id, sp->idlen);
+		OB_LIT(&m->rels, ",");
+		ob_mem(&m->rels, m->ss.v[sp->map].id, m->ss.v[sp->map].idlen);
+		OB_LIT(&m->rels, ",MAP,,\n");
+	}
+}
+
+static void write_pds(struct ms *m)
+{
+	struct pidinfo **p;
+	size_t n;
+	char *q;
+
+	if (!m->ss.n)
+		return;		/* no object: no model */
+	OB_LIT(&m->ms, "PD,PD_KERNEL,kernel,,,,\"{\"\"kernel\"\":true}\"\n");
+	OB_LIT(&m->nodes, "PD_KERNEL,PD,kernel,\n");
+	p = pids_sorted(&n);
+	for (size_t i = 0; i < n; i++) {
+		char *comms = pid_comms_joined(p[i]);
+
+		q = ob_room(&m->ms, 40);
+		q = PUT(q, "PD,PD_");
+		q = fmt_s64(q, p[i]->pid);
+		*q++ = ',';
+		ob_done(&m->ms, q);
+		ob_csv(&m->ms, comms, strlen(comms));
+		q = ob_room(&m->ms, 140);
+		q = PUT(q, ",,,,\"{\"\"pid\"\":");
+		q = fmt_s64(q, p[i]->pid);
+		q = PUT(q, "}\"\n,,MO,REQUEST,PD_");
+		q = fmt_s64(q, p[i]->pid);
+		q = PUT(q, ",PD_KERNEL,{}\n");
+		ob_done(&m->ms, q);
+
+		q = ob_room(&m->nodes, 40);
+		q = PUT(q, "PD_");
+		q = fmt_s64(q, p[i]->pid);
+		q = PUT(q, ",PD,");
+		ob_done(&m->nodes, q);
+		ob_csv(&m->nodes, comms, strlen(comms));
+		q = ob_room(&m->nodes, 24);
+		*q++ = ',';
+		q = fmt_s64(q, p[i]->pid);
+		*q++ = '\n';
+		ob_done(&m->nodes, q);
+
+		q = ob_room(&m->rels, 64);
+		q = PUT(q, "PD_");
+		q = fmt_s64(q, p[i]->pid);
+		q = PUT(q, ",PD_KERNEL,REQUEST,,\n");
+		ob_done(&m->rels, q);
+		free(comms);
+	}
+	free(p);
 }
 
 static void m_finish(void *ctx)
 {
 	struct ms *m = ctx;
-	struct pidinfo **p;
-	size_t n;
 
 	flush_edges(m);
-	p = pids_sorted(&n);
-	for (size_t i = 0; i < n; i++) {
-		char *comms = pid_comms_joined(p[i]);
-
-		fprintf(m->ms, "PD,PD_%lld,", (long long)p[i]->pid);
-		csv_field(m->ms, comms, strlen(comms));
-		fprintf(m->ms, ",%lld,,,\n", (long long)p[i]->pid);
-		fprintf(m->nodes, "PD_%lld,PD,", (long long)p[i]->pid);
-		csv_field(m->nodes, comms, strlen(comms));
-		fprintf(m->nodes, ",%lld\n", (long long)p[i]->pid);
-		free(comms);
-	}
-	free(p);
+	write_spaces(m);
+	write_pds(m);
 }
 
 int cmd_modelstate(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "output", 1, NULL, 'o' },
-		{ "by", 1, NULL, 'b' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const suffix[] = {
+		".csv", "_nodes.csv", "_spaces.csv", "_relationships.csv",
 	};
 	struct common co = { 0 };
 	struct ms m = { 0 };
@@ -143,37 +372,39 @@ int cmd_modelstate(int argc, char **argv)
 		.obj = m_obj, .acc = m_acc, .end = m_end, .finish = m_finish,
 		.ctx = &m,
 	};
+	struct obuf *out[] = { &m.ms, &m.nodes, &m.spaces, &m.rels };
 	const char *prefix = "modelstate";
-	char *mspath, *npath, *rpath;
+	char *path[4];
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "o:b:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "o:", lo, NULL)) != -1) {
 		if (common_opt(&co, opt, optarg, "modelstate", usage_text))
 			continue;
-		switch (opt) {
-		case 'o':
+		if (opt == 'o')
 			prefix = optarg;
-			break;
-		case 'b':
-			m.by = parse_by(optarg);
-			break;
-		}
 	}
 	common_setup(&co);
 	m.c = &c;
 	edges_init(&m.es);
-	mspath = str_join(prefix, ".csv");
-	npath = str_join(prefix, "_nodes.csv");
-	rpath = str_join(prefix, "_relationships.csv");
-	m.ms = xfopen_out(mspath);
-	m.nodes = xfopen_out(npath);
-	m.rels = xfopen_out(rpath);
-	fputs("NODE_TYPE,NODE_ID,DATA,EXTRA,EDGE_TYPE,EDGE_FROM,EDGE_TO\n", m.ms);
-	fputs("ID:ID,:LABEL,DATA,EXTRA:long\n", m.nodes);
-	fputs(":START_ID,:END_ID,:TYPE,READS:long,WRITES:long\n", m.rels);
+	spaces_init(&m.ss);
+	for (int i = 0; i < 4; i++) {
+		path[i] = str_join(prefix, suffix[i]);
+		ob_open(out[i], path[i]);
+	}
+	OB_LIT(&m.ms, "NODE_TYPE,NODE_ID,DATA,EDGE_TYPE,EDGE_FROM,EDGE_TO,EXTRA\n");
+	OB_LIT(&m.nodes, "ID:ID,:LABEL,DATA,EXTRA:long\n");
+	OB_LIT(&m.spaces, "ID:ID,:LABEL,DATA,EXTRA\n");
+	OB_LIT(&m.rels, ":START_ID,:END_ID,:TYPE,READS:long,WRITES:long\n");
 	read_inputs(argv + optind, argc - optind, &co.ro, &c);
-	xfclose_out(m.ms, mspath);
-	xfclose_out(m.nodes, npath);
-	xfclose_out(m.rels, rpath);
+	for (int i = 0; i < 4; i++) {
+		ob_close(out[i]);
+		free(path[i]);
+	}
+	for (size_t i = 0; i < m.capjson; i++)
+		free(m.json[i].s);
+	free(m.json);
+	edges_free(&m.es);
+	spaces_free(&m.ss);
+	pids_free();
 	return 0;
 }

@@ -77,6 +77,63 @@ enum {
 bool common_opt(struct common *co, int c, const char *arg, const char *cmd,
 		const char *usage);
 
+/* ---- model.c: the OSmosis model of a kmap --------------------------- */
+
+/*
+ * The mapping (Documentation/dev-tools/memorizer.rst, kmaptool.1): every
+ * kernel object is an MO resource; it is a SUBSET of the resource space of
+ * the allocator it came from; the kernel is one PD, PD_KERNEL, which HOLDs
+ * every space; spaces MAP the spaces they draw their memory from; a process
+ * (a pid) HOLDs what it allocated and what it accessed, and REQUESTs (MO)
+ * from the kernel, the owner of the spaces its objects live in.
+ */
+#define MO_PAGE_BITS	12
+
+enum space_kind {
+	SP_CACHE,	/* a slab cache */
+	SP_PAGES,	/* the page allocator */
+	SP_VMALLOC,
+	SP_MEMBLOCK,	/* memblock and bootmem */
+	SP_GLOBALS,	/* kernel globals */
+	SP_CATCHALL,	/* a per-type catch-all: memory no object covers */
+	SP_TYPE,	/* any other allocator, by alloc_type */
+	SP_UNKNOWN,	/* objects known from an accesses file only */
+};
+
+struct space {
+	enum space_kind kind;
+	u32 name;	/* interned cache or type name; 0 for the singletons */
+	int map;	/* index of the space it draws from, or -1 */
+	char *id;	/* NODE_ID, as a CSV field */
+	size_t idlen;
+	char *json;	/* EXTRA: the JSON object, as a CSV field */
+	size_t jsonlen;
+};
+
+#define SPACE_CACHE 256
+
+struct spaces {
+	struct space *v;
+	size_t n, cap;
+	struct hmap h;	/* (kind, name) -> index */
+	struct {	/* (type, slab, catch-all) -> index, direct-mapped */
+		u32 type, slab, idx, used;
+	} cache[SPACE_CACHE];
+};
+
+void spaces_init(struct spaces *ss);
+void spaces_free(struct spaces *ss);
+/* The index of o's space, created (with the spaces it maps) when new. */
+u32 space_of(struct spaces *ss, const struct kobj *o);
+/* A catch-all: va and alloc_ip are the same type number. */
+bool obj_is_catchall(const struct kobj *o);
+/* Its pid allocated it (not a catch-all, not known from accesses only). */
+bool obj_has_owner(const struct kobj *o);
+/* The 4 KiB pages [va, va + size) spans: an MO's page count. */
+u64 obj_pages(const struct kobj *o);
+/* Kind names in EXTRA: "cache", "pages"... */
+const char *space_kind_name(enum space_kind k);
+
 /* ---- model.c: (object, pid) access edges ------------------------------ */
 
 struct edge {
@@ -89,6 +146,8 @@ struct edge {
 	u64 alloc_index;
 	u64 size;
 	u64 alloc_ip;
+	s64 alloc_pid;
+	bool owned;	/* obj_has_owner(): alloc_pid allocated the object */
 	u32 group;
 };
 
@@ -102,6 +161,8 @@ struct edgeset {
 void edges_init(struct edgeset *es);
 void edges_add(struct edgeset *es, const struct kobj *o, u32 group,
 	       const struct kacc *a);
+/* The edge of (object seq, pid), or NULL. */
+struct edge *edges_find(struct edgeset *es, u64 seq, s64 pid);
 void edges_reset(struct edgeset *es);
 void edges_free(struct edgeset *es);
 
@@ -115,6 +176,7 @@ struct pidinfo {
 };
 
 void pids_init(void);
+void pids_free(void);
 /* Records pid, and comm unless it is 0 or an interrupt-context label. */
 struct pidinfo *pids_note(s64 pid, u32 comm);
 struct pidinfo *pids_find(s64 pid);

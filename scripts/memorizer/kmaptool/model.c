@@ -35,6 +35,8 @@ static struct edge *edge_new(struct edgeset *es, const struct kobj *o,
 	e->alloc_index = o->alloc_index;
 	e->size = o->size;
 	e->alloc_ip = o->alloc_ip;
+	e->alloc_pid = o->pid;
+	e->owned = obj_has_owner(o);
 	e->group = group;
 	return e;
 }
@@ -82,6 +84,20 @@ void edges_add(struct edgeset *es, const struct kobj *o, u32 group,
 	e->writes += a->writes;
 }
 
+struct edge *edges_find(struct edgeset *es, u64 seq, s64 pid)
+{
+	u32 *v;
+
+	if (es->hashed) {
+		v = hmap_get(&es->h, seq, (u64)pid);
+		return v ? &es->e[*v] : NULL;
+	}
+	for (size_t i = 0; i < es->n; i++)
+		if (es->e[i].seq == seq && es->e[i].pid == pid)
+			return &es->e[i];
+	return NULL;
+}
+
 void edges_reset(struct edgeset *es)
 {
 	es->n = 0;
@@ -110,7 +126,8 @@ static struct hmap pidmap;	/* pids outside dense[] */
 static struct pidinfo **dense;
 static size_t capdense;
 static u32 irq_hard, irq_soft;
-static s64 last_pid = INT64_MIN;
+/* The pid looked up last (no pid value is reserved to mean "none"). */
+static s64 last_pid;
 static struct pidinfo *last_info;
 
 void pids_init(void)
@@ -159,7 +176,7 @@ struct pidinfo *pids_note(s64 pid, u32 comm)
 	bool isnew;
 	u32 *v;
 
-	if (pid == last_pid) {
+	if (last_info && pid == last_pid) {
 		p = last_info;
 	} else if (pid >= 0 && pid < DENSE_MAX) {
 		if ((size_t)pid >= capdense) {
@@ -193,6 +210,21 @@ struct pidinfo *pids_note(s64 pid, u32 comm)
 		p->comms[p->ncomms++] = comm;
 	}
 	return p;
+}
+
+void pids_free(void)
+{
+	for (size_t i = 0; i < npids; i++) {
+		free(pidv[i]->comms);
+		free(pidv[i]);
+	}
+	free(pidv);
+	free(dense);
+	hmap_free(&pidmap);
+	pidv = NULL;
+	dense = NULL;
+	npids = cappids = capdense = 0;
+	last_info = NULL;
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -270,4 +302,213 @@ size_t pidset_count(const struct pidset *ps)
 	for (size_t i = 0; i < ps->nwords; i++)
 		n += (size_t)__builtin_popcountll(ps->bits[i]);
 	return n;
+}
+
+/* ---- the OSmosis model: resource spaces --------------------------------- */
+
+static const char *const kind_names[] = {
+	[SP_CACHE] = "cache", [SP_PAGES] = "pages", [SP_VMALLOC] = "vmalloc",
+	[SP_MEMBLOCK] = "memblock", [SP_GLOBALS] = "globals",
+	[SP_CATCHALL] = "catchall", [SP_TYPE] = "type", [SP_UNKNOWN] = "unknown",
+};
+
+static const char *const kind_ids[] = {
+	[SP_CACHE] = "RS_CACHE_", [SP_PAGES] = "RS_PAGES",
+	[SP_VMALLOC] = "RS_VMALLOC", [SP_MEMBLOCK] = "RS_MEMBLOCK",
+	[SP_GLOBALS] = "RS_GLOBALS", [SP_CATCHALL] = "RS_CATCHALL_",
+	[SP_TYPE] = "RS_TYPE_", [SP_UNKNOWN] = "RS_UNKNOWN",
+};
+
+const char *space_kind_name(enum space_kind k)
+{
+	return kind_names[k];
+}
+
+bool obj_is_catchall(const struct kobj *o)
+{
+	return !o->stub && o->va == o->alloc_ip && o->va < NR_ALLOC_TYPES;
+}
+
+bool obj_has_owner(const struct kobj *o)
+{
+	return !o->stub && !obj_is_catchall(o);
+}
+
+u64 obj_pages(const struct kobj *o)
+{
+	u64 last;
+
+	if (!o->size)
+		return 0;
+	last = o->va + (o->size - 1);
+	if (last < o->va)	/* wraps: up to the top of the address space */
+		last = UINT64_MAX;
+	return (last >> MO_PAGE_BITS) - (o->va >> MO_PAGE_BITS) + 1;
+}
+
+/* Which alloc_type an interned type name is, or -1. */
+static int type_number(u32 type)
+{
+	static u32 ids[NR_ALLOC_TYPES];
+
+	if (!ids[0])
+		for (int i = 0; i < NR_ALLOC_TYPES; i++)
+			ids[i] = str_intern(alloc_type_names[i],
+					    strlen(alloc_type_names[i]));
+	for (int i = 0; i < NR_ALLOC_TYPES; i++)
+		if (ids[i] == type)
+			return i;
+	return -1;
+}
+
+void spaces_init(struct spaces *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	hmap_init(&ss->h, 64);
+}
+
+void spaces_free(struct spaces *ss)
+{
+	for (size_t i = 0; i < ss->n; i++) {
+		free(ss->v[i].id);
+		free(ss->v[i].json);
+	}
+	free(ss->v);
+	hmap_free(&ss->h);
+}
+
+/* s as a CSV field (quoted when it has to be), malloc'd. */
+static char *csv_dup(const char *s, size_t len, size_t *outlen)
+{
+	char *buf;
+	size_t n;
+	FILE *f = open_memstream(&buf, &n);
+
+	if (!f)
+		die("out of memory");
+	csv_field(f, s, len);
+	if (fclose(f))
+		die("out of memory");
+	*outlen = n;
+	return buf;
+}
+
+static u32 space_get(struct spaces *ss, enum space_kind kind, u32 name);
+
+/* What a space draws its memory from. */
+static int space_map(struct spaces *ss, enum space_kind kind, u32 name)
+{
+	switch (kind) {
+	case SP_CACHE:		/* slabs are pages */
+	case SP_VMALLOC:	/* vmalloc maps pages */
+		return (int)space_get(ss, SP_PAGES, 0);
+	case SP_PAGES:		/* the buddy allocator is fed from memblock */
+		return (int)space_get(ss, SP_MEMBLOCK, 0);
+	case SP_TYPE:
+		switch (type_number(name)) {
+		case 0x7:	/* KMALLOC, KMALLOC_ND outside a cache: large */
+		case 0x8:	/* kmalloc, straight from the page allocator */
+		case 0x3:	/* STACK_PAGE */
+			return (int)space_get(ss, SP_PAGES, 0);
+		}
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+static u32 space_get(struct spaces *ss, enum space_kind kind, u32 name)
+{
+	struct space *sp;
+	bool isnew;
+	u32 *v = hmap_put(&ss->h, kind, name, &isnew);
+	char *s, *j;
+	size_t n;
+	int map;
+
+	if (!isnew)
+		return *v;
+	*v = UINT32_MAX;	/* not yet: space_map() may add others first */
+	map = space_map(ss, kind, name);
+	n = strlen(kind_ids[kind]) + str_len(name);
+	s = xmalloc(n + 1);
+	memcpy(s, kind_ids[kind], strlen(kind_ids[kind]));
+	memcpy(s + strlen(kind_ids[kind]), str_get(name), str_len(name) + 1);
+	/* {"space":"cache","name":"..."}: names are escaped for JSON */
+	{
+		char *buf;
+		size_t blen;
+		FILE *f = open_memstream(&buf, &blen);
+
+		if (!f)
+			die("out of memory");
+		fprintf(f, "{\"space\":\"%s\"", kind_names[kind]);
+		if (name) {
+			fputs(",\"name\":", f);
+			json_str(f, str_get(name), str_len(name));
+		}
+		fputc('}', f);
+		if (fclose(f))
+			die("out of memory");
+		j = buf;
+		n = blen;
+	}
+	GROW(ss->v, ss->cap, ss->n + 1);
+	sp = &ss->v[ss->n];
+	sp->kind = kind;
+	sp->name = name;
+	sp->map = map;
+	sp->id = csv_dup(s, strlen(s), &sp->idlen);
+	sp->json = csv_dup(j, n, &sp->jsonlen);
+	free(s);
+	free(j);
+	v = hmap_get(&ss->h, kind, name);
+	*v = (u32)ss->n;
+	return (u32)ss->n++;
+}
+
+u32 space_of(struct spaces *ss, const struct kobj *o)
+{
+	bool catchall = obj_is_catchall(o);
+	u32 slab = o->slab == noslab_id() ? 0 : o->slab;
+	u32 type = o->type | (catchall ? 1u << 31 : 0) | (o->stub ? 1u << 30 : 0);
+	u32 h = (type * 0x9e3779b1u ^ slab * 0x85ebca6bu) >> 24;
+	enum space_kind kind;
+	u32 name = 0;
+
+	h &= SPACE_CACHE - 1;
+	if (ss->cache[h].used && ss->cache[h].type == type && ss->cache[h].slab == slab)
+		return ss->cache[h].idx;
+	if (o->stub) {
+		kind = SP_UNKNOWN;
+	} else if (catchall) {
+		kind = SP_CATCHALL;
+		name = o->type;
+	} else if (slab) {
+		kind = SP_CACHE;
+		name = slab;
+	} else {
+		switch (type_number(o->type)) {
+		case 0xd: case 0xe: case 0xf: case 0x10:	/* ALLOC_PAGES* */
+			kind = SP_PAGES;
+			break;
+		case 0xc:
+			kind = SP_VMALLOC;
+			break;
+		case 0x12: case 0x13: case 0x14:	/* BOOTMEM, (UFO_)MEMBLOCK */
+			kind = SP_MEMBLOCK;
+			break;
+		case 0x6: case 0x18:			/* (UFO_)GLOBAL */
+			kind = SP_GLOBALS;
+			break;
+		default:
+			kind = SP_TYPE;
+			name = o->type;
+		}
+	}
+	ss->cache[h].type = type;
+	ss->cache[h].slab = slab;
+	ss->cache[h].used = 1;
+	ss->cache[h].idx = space_get(ss, kind, name);
+	return ss->cache[h].idx;
 }

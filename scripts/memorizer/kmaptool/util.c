@@ -4,11 +4,13 @@
  * silently, string interning, one hash table, CSV output.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -601,4 +603,148 @@ s64 opt_s64(const char *opt, const char *arg)
 	if (!parse_sdec(arg, strlen(arg), &v))
 		die_usage("%s: expected a decimal number, got '%s'", opt, arg);
 	return v;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+size_t json_escape(char *dst, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	dst[o++] = '"';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			/* bytes, not text: kept ASCII, so always valid JSON */
+			memcpy(dst + o, "\\u00", 4);
+			dst[o + 4] = hex[c >> 4];
+			dst[o + 5] = hex[c & 15];
+			o += 6;
+		} else {
+			dst[o++] = (char)c;
+		}
+	}
+	dst[o++] = '"';
+	return o;
+}
+
+void json_str(FILE *f, const char *s, size_t len)
+{
+	char *b = xmalloc(JSON_ESCAPED_MAX(len));
+
+	fwrite(b, 1, json_escape(b, s, len), f);
+	free(b);
+}
+
+/* ---- fast output ------------------------------------------------------------ */
+
+#define OB_SIZE (1u << 20)
+
+void ob_open(struct obuf *o, const char *path)
+{
+	memset(o, 0, sizeof(*o));
+	o->path = path;
+	if (!strcmp(path, "-")) {
+		o->fd = 1;
+		o->path = "<stdout>";
+	} else {
+		o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+		if (o->fd < 0)
+			die("%s: %s", path, strerror(errno));
+	}
+	o->cap = OB_SIZE;
+	o->b = xmalloc(o->cap);
+}
+
+static void ob_write(struct obuf *o, const char *s, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t r = write(o->fd, s + off, n - off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("%s: write error: %s", o->path,
+			    r < 0 ? strerror(errno) : "nothing written");
+		off += (size_t)r;
+	}
+}
+
+void ob_flush(struct obuf *o)
+{
+	ob_write(o, o->b, o->n);
+	o->n = 0;
+}
+
+void ob_mem_slow(struct obuf *o, const void *s, size_t n)
+{
+	ob_flush(o);
+	if (n >= o->cap) {
+		ob_write(o, s, n);
+		return;
+	}
+	memcpy(o->b, s, n);
+	o->n = n;
+}
+
+void ob_close(struct obuf *o)
+{
+	ob_flush(o);
+	if (o->fd != 1 && close(o->fd))
+		die("%s: write error: %s", o->path, strerror(errno));
+	free(o->b);
+	o->b = NULL;
+}
+
+static const char digits2[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+char *fmt_u64(char *p, u64 v)
+{
+	char tmp[20];
+	char *e = tmp + sizeof(tmp), *q = e;
+
+	while (v >= 100) {
+		q -= 2;
+		memcpy(q, digits2 + (v % 100) * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, digits2 + v * 2, 2);
+	} else {
+		*--q = (char)('0' + v);
+	}
+	memcpy(p, q, (size_t)(e - q));
+	return p + (e - q);
+}
+
+char *fmt_s64(char *p, s64 v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return fmt_u64(p, 0 - (u64)v);
+	}
+	return fmt_u64(p, (u64)v);
+}
+
+char *fmt_hex(char *p, u64 v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int n = v ? (67 - __builtin_clzll(v)) / 4 : 1;
+
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = hex[v & 15];
+		v >>= 4;
+	}
+	return p + n;
 }

@@ -111,4 +111,54 @@ bool parse_hex(const char *s, size_t n, u64 *v);
 bool parse_udec(const char *s, size_t n, u64 *v);
 bool parse_sdec(const char *s, size_t n, s64 *v);
 
+/* ---- JSON --------------------------------------------------------------- */
+
+/* The most bytes json_escape() writes for len bytes. */
+#define JSON_ESCAPED_MAX(len) (6 * (len) + 2)
+/* s as a JSON string, quotes included, into dst; returns its length. */
+size_t json_escape(char *dst, const char *s, size_t len);
+void json_str(FILE *f, const char *s, size_t len);
+
+/* ---- fast output: a buffer written with write(2) ----------------------- */
+
+struct obuf {
+	int fd;
+	const char *path;
+	char *b;
+	size_t n, cap;
+};
+
+void ob_open(struct obuf *o, const char *path);	/* "-": stdout */
+void ob_flush(struct obuf *o);
+void ob_close(struct obuf *o);
+void ob_mem_slow(struct obuf *o, const void *s, size_t n);
+
+/* Room for n more bytes at o->b + o->n (n well under the buffer size). */
+static inline char *ob_room(struct obuf *o, size_t n)
+{
+	if (o->cap - o->n < n)
+		ob_flush(o);
+	return o->b + o->n;
+}
+
+static inline void ob_done(struct obuf *o, char *end)
+{
+	o->n = (size_t)(end - o->b);
+}
+
+static inline void ob_mem(struct obuf *o, const void *s, size_t n)
+{
+	if (o->cap - o->n < n) {
+		ob_mem_slow(o, s, n);
+		return;
+	}
+	__builtin_memcpy(o->b + o->n, s, n);
+	o->n += n;
+}
+
+/* Decimal and hex (no 0x) at p; return the end.  At most 20 bytes. */
+char *fmt_u64(char *p, u64 v);
+char *fmt_s64(char *p, s64 v);
+char *fmt_hex(char *p, u64 v);
+
 #endif /* KMAPTOOL_UTIL_H */
