@@ -101,16 +101,24 @@ early_param("memalloc_size", mz_param_size);
 
 /**
  * mz_warn - report an internal error as the user asked
- * @what: what went wrong
+ * @fmt: printf format of what went wrong
  *
- * WARN() when verbose_warnings_enabled is set, pr_warn() otherwise.
+ * WARN() when verbose_warnings_enabled is set, so that the report carries
+ * the stack that led to it; a rate-limited pr_warn() otherwise.
  */
-void mz_warn(const char *what)
+void mz_warn(const char *fmt, ...)
 {
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
 	if (READ_ONCE(mz_verbose))
-		WARN(1, "memorizer: %s\n", what);
+		WARN(1, "memorizer: %pV\n", &vaf);
 	else
-		pr_warn_ratelimited("%s\n", what);
+		pr_warn_ratelimited("%pV\n", &vaf);
+	va_end(args);
 }
 
 static u64 mz_index(void)
@@ -183,10 +191,15 @@ static struct mz_obj *mz_record(u8 type, unsigned long va, unsigned long size,
 	smp_store_release(&o->state, MZ_LIVE);
 	old = mz_table_insert(&mz_table, o);
 	if (old) {
-		/* A live object of the same level whose free we never saw. */
+		/*
+		 * A live object of the same level whose free we never saw:
+		 * a free path the recorder does not hook.
+		 */
 		mz_flags_update(old, MZ_F_UNSEEN, 0);
 		mz_close(old, 0, o->alloc_index);
 		this_cpu_inc(mz_pcpu_stats.unseen);
+		mz_warn("%s at index %llu overlaps a live %s whose free was not seen",
+			mz_type_name(type), o->alloc_index, mz_type_name(old->type));
 	}
 	this_cpu_inc(mz_pcpu_stats.recorded[type]);
 	return o;

@@ -315,7 +315,7 @@ struct mz_obj *mz_catchall(unsigned int i);
 unsigned long mz_access_meta_bytes(void);
 void mz_access_fold(void);
 void mz_clear(bool printed_only);
-void mz_warn(const char *what);
+__printf(1, 2) void mz_warn(const char *fmt, ...);
 
 /* stream.c: kmap_stream. */
 extern const struct file_operations mz_stream_fops;

@@ -15,6 +15,12 @@
  * Writing "smp" starts one kernel thread per online CPU, bound to it; all
  * write one shared object MZ_ST_SMP_WRITES times at once, so the object's
  * counters see concurrent increments from every CPU.
+ *
+ * Writing "overlap" stages the internal error the recorder reports: a page
+ * whose free the recorder misses.  mz_selftest_overlap() allocates a page,
+ * then reports the same page allocated again, as if a free path were not
+ * hooked; the kmap shows the first object closed with free_ip deadbeef, and
+ * verbose_warnings_enabled decides between a pr_warn() and a WARN().
  */
 #define pr_fmt(fmt) "memorizer: " fmt
 
@@ -293,14 +299,29 @@ static int mz_selftest_smp(void)
 	return n ? 0 : -ENOMEM;
 }
 
+static noinline int mz_selftest_overlap(void)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, 0);
+
+	if (!p)
+		return -ENOMEM;
+	memorizer_alloc_pages(p, 0, _THIS_IP_);
+	__free_pages(p, 0);
+	return 0;
+}
+
 static ssize_t mz_selftest_write(struct file *f, const char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
-	char buf[8] = {};
+	char buf[9] = {};
 	int ret;
 
 	if (count > sizeof(buf) - 1 || copy_from_user(buf, ubuf, count))
 		return -EINVAL;
+	if (!strcmp(strim(buf), "overlap")) {
+		ret = mz_selftest_overlap();
+		return ret ? ret : count;
+	}
 	if (!strcmp(strim(buf), "smp")) {
 		mutex_lock(&st_lock);
 		ret = mz_selftest_smp();

@@ -10,11 +10,16 @@
  *
  * Writing 2 or 3 marks the writing process, writing a pid marks that
  * process, and /proc/<pid>/memorizer_enabled marks or unmarks any task.
+ * Marking needs CAP_SYS_ADMIN, as the debugfs controls need root: a mark
+ * makes the kernel record the addresses and call sites of the kernel
+ * objects a task touches, and a task that could unmark itself could hide
+ * from an experiment.  Owning the task's /proc files is not enough.
  * The mark is a task_struct field, so children forked afterwards inherit
  * it.  Writing 0 ends the experiment: every mark is cleared.
  */
 #define pr_fmt(fmt) "memorizer: " fmt
 
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/pid.h>
 #include <linux/proc_fs.h>
@@ -87,6 +92,9 @@ static ssize_t mz_proc_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 	if ((buf[0] != '0' && buf[0] != '1') || (buf[1] && buf[1] != '\n'))
 		return -EINVAL;
+	/* the opener's credentials: a setuid writer cannot be borrowed */
+	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
 	t = get_proc_task(file_inode(file));
 	if (!t)
 		return -ESRCH;

@@ -65,8 +65,10 @@ done
 mz_initramfs "$out" "${files[@]}"
 
 port=$(mz_free_port)
-console=$out/console.log tap=$out/results.tap
-rm -f "$console" "$tap"
+console=$out/console.log tap=$out/results.tap dbg=$out/qemu-debug.log
+rm -f "$console" "$tap" "$dbg"
+MZ_WANT_KUNIT=0
+grep -q '^CONFIG_MEMORIZER_KUNIT_TEST=y' "$out/root/etc/memorizer/config" && MZ_WANT_KUNIT=1
 if [ $interactive -eq 1 ]; then
 	mz_qemu "$kernel" "$out/initramfs.cpio.gz" "$MZ_APPEND_BASE memorizer.mode=shell $append" "$smp" "$mem" "$port"
 	mz_say "ssh: scripts/memorizer/guest-ssh.sh -p $port ...; Ctrl-A X quits QEMU"
@@ -74,23 +76,44 @@ if [ $interactive -eq 1 ]; then
 	exec "${MZ_QEMU[@]}" -serial mon:stdio
 fi
 
-mz_qemu "$kernel" "$out/initramfs.cpio.gz" "$MZ_APPEND_BASE memorizer.mode=test memorizer.smp=$smp $append" "$smp" "$mem" "$port"
+mz_qemu "$kernel" "$out/initramfs.cpio.gz" "$MZ_APPEND_BASE memorizer.mode=test memorizer.smp=$smp $append" \
+	"$smp" "$mem" "$port" "$dbg"
 mz_say "booting $(basename "$kernel") with ${#files[@]} suite(s), -smp $smp -m $mem (console: $console)"
-start=$(date +%s)
-timeout --signal=KILL "$timeout_s" "${MZ_QEMU[@]}" -monitor none \
+start=$SECONDS
+# A backstop only: the loop below keeps the deadline by the wall clock.
+timeout --signal=KILL $((timeout_s + 60)) "${MZ_QEMU[@]}" -monitor none \
 	-serial "file:$console" -serial "file:$tap" < /dev/null > "$out/qemu.log" 2>&1 &
 qpid=$!
 echo "$port" > "$BUILD_DIR/ssh-port"
 
-# While the guest runs: once it has reported, fetch files over ssh (the
+# While the guest runs: stop at once when the console shows that the run
+# cannot succeed; once the guest has reported, fetch files over ssh (the
 # host-side checks), then let it power off.
 host_results=()
-hostchecks_done=0
+hostchecks_done=0 fatal="" timed_out=0 init_at=""
 while kill -0 $qpid 2>/dev/null; do
+	if [ -z "$init_at" ] && grep -a -q '^init: started' "$console" 2>/dev/null; then
+		init_at=$((SECONDS - start))
+		mz_say "boot to /init: ${init_at} s"
+	fi
+	if fatal=$(mz_console_fatal "$console"); then
+		kill $qpid 2>/dev/null
+		break
+	fi
+	if [ $((SECONDS - start)) -ge "$timeout_s" ]; then
+		timed_out=1
+		kill $qpid 2>/dev/null
+		break
+	fi
 	if [ $hostchecks_done -eq 0 ] && grep -q '^MEMORIZER-TAP-END' "$tap" 2>/dev/null; then
 		hostchecks_done=1
 		want=$(tr -d '\r' < "$tap" | sed -n 's/^# scp-probe sha256 //p')
-		if mz_wait_ssh "$port" 60 $qpid && mz_scp "$port" /tmp/scp-probe "$out/scp-probe" &&
+		if ! why=$(mz_wait_ssh "$port" 60 $qpid "$console"); then
+			host_results+=("not ok - host: ssh to the guest: $why")
+			kill $qpid 2>/dev/null
+			break
+		fi
+		if mz_scp "$port" /tmp/scp-probe "$out/scp-probe" &&
 		   [ "$(sha256sum < "$out/scp-probe" | cut -d' ' -f1)" = "$want" ]; then
 			host_results+=("ok - host: scp copies a guest file byte-identical")
 		else
@@ -118,21 +141,30 @@ while kill -0 $qpid 2>/dev/null; do
 done
 wait $qpid
 qrc=$?
-elapsed=$(( $(date +%s) - start ))
+elapsed=$((SECONDS - start))
+# QEMU may have ended between two looks at the console.
+[ -n "$fatal" ] || fatal=$(mz_console_fatal "$console") || fatal=""
 
 # The verdict.
 verdict=()
-[ $qrc -eq 137 ] && verdict+=("timeout: the guest did not finish within ${timeout_s}s (hang)")
-if grep -q -E '^\[ *[0-9.]+\] Kernel panic' "$console" 2>/dev/null; then
-	verdict+=("kernel panic: $(grep -m1 -a -E 'Kernel panic' "$console" | tr -d '\r')")
+reported=0
+grep -q '^MEMORIZER-TAP-END' "$tap" 2>/dev/null && reported=1
+# The test that was running: the last one begun without a result.
+running=$(tr -d '\r' 2>/dev/null < "$tap" | awk '
+	/^# begin [0-9]+ / { n = $3; name = $0; sub(/^# begin [0-9]+ /, "", name) }
+	/^(not )?ok [0-9]+ / { if ($0 ~ "^(not )?ok " n " ") n = "" }
+	END { if (n != "") print n " " name }')
+during=${running:+, during test $running}
+[ -z "$fatal" ] || verdict+=("$fatal$during")
+if [ $timed_out -eq 1 ] || [ $qrc -eq 137 ]; then
+	verdict+=("timeout: the guest did not finish within ${timeout_s}s (hang)$during")
+elif [ -z "$fatal" ] && [ $reported -eq 0 ]; then
+	if [ $qrc -eq 0 ]; then
+		verdict+=("$(mz_reset_reason "$console" "$dbg")$during; the guest never reported")
+	else
+		verdict+=("the guest never reported: QEMU exited with status $qrc ($(tail -n 1 "$out/qemu.log" 2>/dev/null))")
+	fi
 fi
-splat=$(grep -a -E "$MZ_SPLAT" "$console" 2>/dev/null | grep -v 'Kernel panic' | head -n 3 | tr -d '\r')
-[ -n "$splat" ] && verdict+=("console shows a kernel report: $splat")
-if ! grep -q '^MEMORIZER-TAP-END' "$tap" 2>/dev/null; then
-	verdict+=("the guest never reported: no end of TAP on the results port")
-fi
-[ $qrc -ne 0 ] && [ $qrc -ne 137 ] && ! grep -q 'Kernel panic' "$console" 2>/dev/null &&
-	verdict+=("QEMU exited with status $qrc ($(tail -n 1 "$out/qemu.log" 2>/dev/null))")
 
 passed=0 failed=0 skipped=0
 while IFS= read -r line; do
@@ -141,11 +173,12 @@ while IFS= read -r line; do
 	"ok "*"# skip"*) skipped=$((skipped + 1)); echo "$line" ;;
 	"ok "*) passed=$((passed + 1)); echo "$line" ;;
 	"not ok "*) failed=$((failed + 1)); echo "$line" ;;
+	"# begin "*) ;;
 	"#"*) [ $failed -gt 0 ] && echo "$line" ;;
 	esac
 done < <(sed -n '/^MEMORIZER-TAP-BEGIN/,/^MEMORIZER-TAP-END/p' "$tap" 2>/dev/null)
 plan=$(grep -m1 -a -E '^1\.\.[0-9]+' "$tap" 2>/dev/null | tr -d '\r')
-if [ -n "$plan" ] && [ $((passed + failed + skipped)) -ne "${plan#1..}" ]; then
+if [ $reported -eq 1 ] && [ -n "$plan" ] && [ $((passed + failed + skipped)) -ne "${plan#1..}" ]; then
 	verdict+=("the guest planned ${plan#1..} tests but reported $((passed + failed + skipped))")
 fi
 for r in "${host_results[@]}"; do
@@ -156,7 +189,11 @@ for v in "${verdict[@]}"; do
 	echo "not ok - boot: $v"
 	failed=$((failed + 1))
 done
-mz_say "guest ran ${elapsed}s; console: $console"
+if [ ${#verdict[@]} -gt 0 ]; then
+	echo "# last console lines:"
+	tail -n 8 "$console" 2>/dev/null | tr -d '\r' | sed 's/^/#   /'
+fi
+mz_say "guest ran ${elapsed}s${init_at:+, boot to /init ${init_at}s}; console: $console"
 [ $failed -gt 0 ] && mz_say "FAILED: $failed failure(s)$(printf '; %s' "${verdict[@]}")"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

@@ -84,13 +84,20 @@ mz_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# mz_qemu KERNEL INITRD APPEND SMP MEM PORT: set MZ_QEMU to the QEMU command
-# line every guest shares (TCG, user networking with ssh on 127.0.0.1:PORT).
+# mz_qemu KERNEL INITRD APPEND SMP MEM PORT [DEBUGLOG]: set MZ_QEMU to the
+# QEMU command line every guest shares: TCG, user networking with ssh on
+# 127.0.0.1:PORT.  A q35 machine and a virtio NIC with MSI-X: the NIC's
+# interrupt does not depend on ACPI's _PRT method, whose AML loop ACPICA
+# limits by the wall clock (on the old pc machine a slow host timed out
+# there, and the NIC got no interrupt).  ACPI still lists the vCPUs.
+# DEBUGLOG gets QEMU's CPU resets, where a triple fault shows.
+# MZ_QEMU_BIN replaces QEMU (the harness's own tests use a fake one).
 mz_qemu() {
-	MZ_QEMU=(qemu-system-x86_64 -machine pc -cpu max -accel tcg
+	MZ_QEMU=("${MZ_QEMU_BIN:-qemu-system-x86_64}" -machine q35 -cpu max -accel tcg
 		 -smp "$4" -m "$5" -kernel "$1" -initrd "$2" -append "$3"
 		 -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$6-:22"
-		 -device e1000,netdev=n0 -no-reboot -nographic)
+		 -device virtio-net-pci,netdev=n0 -no-reboot -nographic)
+	[ -z "${7:-}" ] || MZ_QEMU+=(-d cpu_reset -D "$7")
 }
 
 # Kernel command line every guest gets: serial console, fail fast on oops.
@@ -111,39 +118,125 @@ mz_scp() {
 	scp -O -q "${MZ_SSH_OPTS[@]}" -i "$SSH_DIR/id_ed25519" -P "$1" "root@127.0.0.1:$2" "$3"
 }
 
-# mz_wait_ssh PORT SECONDS PID: wait until the guest answers over ssh.
+# mz_wait_ssh PORT SECONDS PID [CONSOLE]: wait until the guest answers over
+# ssh, at most SECONDS by the wall clock.  Fails at once when QEMU (PID)
+# has exited or CONSOLE shows that the guest cannot answer; the cause is
+# printed on stdout.
 mz_wait_ssh() {
-	local i
+	local port=$1 deadline=$((SECONDS + $2)) pid=$3 con=${4:-} left why
 
-	for ((i = 0; i < $2; i += 2)); do
-		kill -0 "$3" 2>/dev/null || return 1
-		mz_ssh "$1" true 2>/dev/null && return 0
-		sleep 2
+	while :; do
+		kill -0 "$pid" 2>/dev/null || { echo "QEMU exited"; return 1; }
+		if [ -n "$con" ] && why=$(mz_console_fatal "$con"); then
+			echo "$why"
+			return 1
+		fi
+		left=$((deadline - SECONDS))
+		[ $left -gt 0 ] || break
+		[ $left -lt 10 ] || left=10
+		timeout -s KILL $((left + 1)) ssh "${MZ_SSH_OPTS[@]}" -o ConnectTimeout=$left \
+			-i "$SSH_DIR/id_ed25519" -p "$port" root@127.0.0.1 true 2>/dev/null && return 0
+		[ $SECONDS -lt $deadline ] || break
+		sleep 1
 	done
+	echo "the guest did not answer over ssh within $2 s"
 	return 1
 }
 
 # Kernel lines (they carry a printk timestamp) that mean the run has failed.
 MZ_SPLAT='^\[ *[0-9]+\.[0-9]+\].*(Kernel panic|BUG:|WARNING:|Oops:|general protection fault|UBSAN:|INFO: trying to register non-static key|INFO: task .* blocked for more than|rcu: INFO:|watchdog: BUG)'
 
+# mz_console_expected CONSOLE: the console without the warnings a test
+# asked for.  A test that makes the recorder WARN() on purpose brackets it
+# with "memorizer-test: expect-warning begin/end" in the kernel log; only
+# mz_warn()'s own WARNING lines between the two are dropped.
+mz_console_expected() {
+	awk '/memorizer-test: expect-warning begin/ { w = 1 }
+	     /memorizer-test: expect-warning end/ { w = 0 }
+	     w && /WARNING: .* mz_warn\+/ { next }
+	     { print }' "$1"
+}
+
+# mz_kunit_failures CONSOLE: the failing KUnit cases on the console, as
+# suite.case (KTAP: "# Subtest: S" opens a suite, an indented "not ok N C"
+# is a failed case).
+mz_kunit_failures() {
+	tr -d '\r' < "$1" | sed -n 's/^\[ *[0-9.]*\] //p' | awk '
+		/^ *# Subtest: / { sub(/^ *# Subtest: /, ""); suite = $0; next }
+		/^ +not ok [0-9]+ / { sub(/^ +not ok [0-9]+ (- )?/, ""); sub(/ *#.*/, "");
+				      printf "%s%s.%s", sep, suite, $0; sep = ", "; n++; next }
+		/^not ok [0-9]+ / && !n { sub(/^not ok [0-9]+ (- )?/, ""); sub(/ *#.*/, "");
+					  printf "%s%s", sep, $0; sep = ", " }'
+}
+
+# mz_console_fatal CONSOLE: if the console shows that the run cannot
+# succeed, print why in one line and return 0.  With MZ_WANT_KUNIT=1 the
+# memorizer KUnit suite must have passed by the time init starts.
+mz_console_fatal() {
+	local con=$1 l k
+	[ -s "$con" ] || return 1
+	l=$(grep -a -m1 -E '^\[ *[0-9.]+\] Kernel panic' "$con" | tr -d '\r')
+	[ -z "$l" ] || { echo "kernel panic: ${l#*] }"; return 0; }
+	k=$(mz_kunit_failures "$con")
+	[ -z "$k" ] || { echo "KUnit case failed: $k"; return 0; }
+	l=$(mz_console_expected "$con" | grep -a -m1 -E "$MZ_SPLAT" | tr -d '\r')
+	[ -z "$l" ] || { echo "console shows a kernel report: $l"; return 0; }
+	l=$(grep -a -m1 -E 'no GSI' "$con" | tr -d '\r')
+	if [ -n "$l" ]; then
+		k=$(grep -a -m1 -E 'AE_AML_LOOP_TIMEOUT' "$con" | tr -d '\r')
+		echo "the guest's NIC has no interrupt: ${l#*] }${k:+ (after ACPI: ${k#*] })}"
+		return 0
+	fi
+	l=$(grep -a -m1 -E '^init: .*failed' "$con" | tr -d '\r')
+	[ -z "$l" ] || { echo "guest $l"; return 0; }
+	if [ "${MZ_WANT_KUNIT:-0}" = 1 ] && grep -a -q '^init: started' "$con" &&
+	   ! grep -a -q -E '# memorizer: pass:[0-9]+ fail:0 ' "$con"; then
+		echo "KUnit: the memorizer suite did not report '# memorizer: pass:N fail:0' before init"
+		return 0
+	fi
+	return 1
+}
+
+# mz_reset_reason CONSOLE DEBUGLOG: why QEMU exited on its own before the
+# guest reported (with -no-reboot every guest reset ends QEMU with 0).
+mz_reset_reason() {
+	if grep -a -q -E 'reboot: (Restarting system|Power down)' "$1" 2>/dev/null; then
+		echo "the guest rebooted before reporting"
+	elif grep -a -q 'Triple fault' "$2" 2>/dev/null; then
+		echo "the guest reset without a word (a triple fault)"
+	else
+		echo "the guest reset without a word"
+	fi
+}
+
 # mz_boot_ssh KERNEL WORKDIR APPEND [SMP] [MEM]: boot a guest that serves ssh
 # (memorizer.mode=ssh) in the background; sets MZ_PORT and MZ_QPID and
-# returns once the guest answers, or fails.  mz_halt stops it.
+# returns once the guest answers, or fails saying why.  mz_halt stops it.
 mz_boot_ssh() {
-	local work=$2
+	local work=$2 why t0=$SECONDS
 
 	mz_initramfs "$work"
+	MZ_WANT_KUNIT=0
+	grep -q '^CONFIG_MEMORIZER_KUNIT_TEST=y' "$work/root/etc/memorizer/config" && MZ_WANT_KUNIT=1
 	MZ_PORT=$(mz_free_port)
+	rm -f "$work/console.log" "$work/qemu-debug.log"
 	mz_qemu "$1" "$work/initramfs.cpio.gz" \
-		"$MZ_APPEND_BASE memorizer.mode=ssh $3" "${4:-2}" "${5:-512M}" "$MZ_PORT"
+		"$MZ_APPEND_BASE memorizer.mode=ssh $3" "${4:-2}" "${5:-512M}" "$MZ_PORT" \
+		"$work/qemu-debug.log"
 	mz_say "booting $(basename "$1") (console: $work/console.log)"
 	timeout --signal=KILL 3600 "${MZ_QEMU[@]}" -monitor none \
 		-serial "file:$work/console.log" < /dev/null > "$work/qemu.log" 2>&1 &
 	MZ_QPID=$!
 	echo "$MZ_PORT" > "$BUILD_DIR/ssh-port"
-	mz_wait_ssh "$MZ_PORT" 300 $MZ_QPID && return 0
+	if why=$(mz_wait_ssh "$MZ_PORT" 300 $MZ_QPID "$work/console.log"); then
+		mz_say "the guest answers over ssh after $((SECONDS - t0)) s"
+		return 0
+	fi
 	kill $MZ_QPID 2>/dev/null
-	mz_say "the guest did not answer over ssh (console: $work/console.log)"
+	wait $MZ_QPID 2>/dev/null
+	[ "$why" != "QEMU exited" ] || why="QEMU exited: $(mz_reset_reason "$work/console.log" "$work/qemu-debug.log")"
+	mz_say "the guest cannot be reached: $why (console: $work/console.log)"
+	tail -n 5 "$work/console.log" 2>/dev/null | tr -d '\r' | sed 's/^/    /'
 	return 1
 }
 
