@@ -57,7 +57,7 @@ struct fn {		/* a function, or (function, cache) */
 };
 
 struct summary {
-	u64 nobj, live, freed, stubs, bytes, lines, reads, writes, nedges;
+	u64 nobj, live, freed, stubs, bytes, lines, reads, writes, nholds;
 	struct agg *by[3];	/* alloc_type, slab cache, command; by str id */
 	size_t capby[3];
 	struct pair *pairs;	/* open addressing, counters in place */
@@ -68,6 +68,7 @@ struct summary {
 	size_t nheap, topn;
 	struct edgeset es;
 	struct pidset pids;	/* the PDs */
+	struct spaces ss;	/* the model's resource spaces */
 	const struct consumer *c;
 };
 
@@ -158,7 +159,7 @@ static void s_obj(void *ctx, struct kobj *o)
 {
 	struct summary *s = ctx;
 
-	if (!o->stub)
+	if (obj_has_owner(o))
 		pidset_add(&s->pids, o->pid);
 }
 
@@ -237,9 +238,13 @@ static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
 
 static void flush_edges(struct summary *s)
 {
-	s->nedges += s->es.n;
-	for (size_t i = 0; i < s->es.n; i++)
-		pidset_add(&s->pids, s->es.e[i].pid);
+	for (size_t i = 0; i < s->es.n; i++) {
+		struct edge *e = &s->es.e[i];
+
+		/* the allocator's HOLD is one edge, counted with its object */
+		s->nholds += !(e->owned && e->pid == e->alloc_pid);
+		pidset_add(&s->pids, e->pid);
+	}
 	edges_reset(&s->es);
 }
 
@@ -270,6 +275,8 @@ static void s_end(void *ctx, struct kobj *o)
 		g->writes += o->writes;
 	}
 	top_offer(s, o);
+	space_of(&s->ss, o);
+	s->nholds += obj_has_owner(o);
 	if (s->c->grouped)
 		flush_edges(s);
 }
@@ -442,7 +449,7 @@ static void print_fns(struct summary *s, bool by_cache)
 
 static void report(struct summary *s)
 {
-	size_t npd = pidset_count(&s->pids);
+	size_t npd = pidset_count(&s->pids), nmap = 0;
 
 	printf("objects: %llu (live %llu, freed %llu", (unsigned long long)s->nobj,
 	       (unsigned long long)s->live, (unsigned long long)s->freed);
@@ -452,10 +459,14 @@ static void report(struct summary *s)
 	printf("accesses: %llu lines, %llu reads, %llu writes\n",
 	       (unsigned long long)s->lines, (unsigned long long)s->reads,
 	       (unsigned long long)s->writes);
-	printf("model: %zu PD nodes, %llu RESOURCE nodes, %llu HOLD edges, "
-	       "%llu ACCESS edges\n", npd, (unsigned long long)s->nobj,
-	       (unsigned long long)(s->nobj - s->stubs),
-	       (unsigned long long)s->nedges);
+	for (size_t i = 0; i < s->ss.n; i++)
+		nmap += s->ss.v[i].map >= 0;
+	/* as modelstate writes it: PD_KERNEL holds the spaces, pids request */
+	printf("model: %zu PD nodes, %llu RESOURCE nodes, %zu RESOURCE_SPACE nodes, "
+	       "%llu HOLD edges, %llu SUBSET edges, %zu MAP edges, %zu REQUEST edges\n",
+	       npd + (s->ss.n > 0), (unsigned long long)s->nobj, s->ss.n,
+	       (unsigned long long)(s->nholds + s->ss.n),
+	       (unsigned long long)s->nobj, nmap, npd);
 	print_by(s, 0, "alloc_type");
 	print_by(s, 1, "slab cache");
 	print_by(s, 2, "command");
@@ -497,8 +508,16 @@ int cmd_summary(int argc, char **argv)
 	pairs_grow(&s);
 	edges_init(&s.es);
 	pidset_init(&s.pids);
+	spaces_init(&s.ss);
 	read_inputs(argv + optind, argc - optind, &co.ro, &c);
 	report(&s);
 	xfclose_out(stdout, "-");
+	free(s.heap);
+	table_free(s.pairs, (size_t)(s.pmask + 1) * sizeof(*s.pairs));
+	for (int k = 0; k < 3; k++)
+		free(s.by[k]);
+	edges_free(&s.es);
+	pidset_free(&s.pids);
+	spaces_free(&s.ss);
 	return 0;
 }

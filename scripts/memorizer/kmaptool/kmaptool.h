@@ -47,6 +47,7 @@ int cmd_filter(int argc, char **argv);
 int cmd_csv(int argc, char **argv);
 int cmd_modelstate(int argc, char **argv);
 int cmd_share(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
 
 /*
@@ -198,5 +199,6 @@ struct pidset {
 void pidset_init(struct pidset *ps);
 void pidset_add(struct pidset *ps, s64 pid);
 size_t pidset_count(const struct pidset *ps);
+void pidset_free(struct pidset *ps);
 
 #endif /* KMAPTOOL_H */

@@ -19,7 +19,8 @@ static const struct {
 	{ "filter", cmd_filter, "keep the objects matching pid, command, type, cache..." },
 	{ "csv", cmd_csv, "allocations and accesses as two CSV files, symbolized" },
 	{ "modelstate", cmd_modelstate, "model-state CSV and neo4j-admin import files" },
-	{ "share", cmd_share, "resource-sharing index (RSI) between two PDs" },
+	{ "share", cmd_share, "resource-sharing index (RSI) between two PDs, by kernel type" },
+	{ "metrics", cmd_metrics, "OSmosis's RSI and FR between two PDs of the model" },
 	{ "dot", cmd_dot, "Graphviz graph of PDs and the object types they touch" },
 };
 

@@ -295,6 +295,12 @@ void pidset_add(struct pidset *ps, s64 pid)
 	hmap_put(&ps->other, (u64)pid, 0, &isnew);
 }
 
+void pidset_free(struct pidset *ps)
+{
+	free(ps->bits);
+	hmap_free(&ps->other);
+}
+
 size_t pidset_count(const struct pidset *ps)
 {
 	size_t n = ps->other.n;

@@ -235,6 +235,21 @@ u32 *hmap_get(struct hmap *h, u64 a, u64 b)
 	}
 }
 
+bool hmap_next(const struct hmap *h, u32 *iter, u64 *a, u64 *b, u32 *val)
+{
+	while (*iter <= h->mask) {
+		const struct hslot *s = &h->slot[(*iter)++];
+
+		if (s->gen != h->gen)
+			continue;
+		*a = s->a;
+		*b = s->b;
+		*val = s->val;
+		return true;
+	}
+	return false;
+}
+
 /* ---- interned strings ------------------------------------------------- */
 
 /*

@@ -72,6 +72,8 @@ void hmap_free(struct hmap *h);
 /* Returns the value slot for (a, b); *isnew tells whether it was created. */
 u32 *hmap_put(struct hmap *h, u64 a, u64 b, bool *isnew);
 u32 *hmap_get(struct hmap *h, u64 a, u64 b);
+/* Walks the entries: *iter starts at 0; false at the end. */
+bool hmap_next(const struct hmap *h, u32 *iter, u64 *a, u64 *b, u32 *val);
 /* Forget everything in O(1), for tables reset once per object. */
 void hmap_clear(struct hmap *h);
 
