@@ -131,5 +131,7 @@ int cmd_csv(int argc, char **argv)
 	read_inputs(argv + optind, argc - optind, &co.ro, &c);
 	xfclose_out(out.al, alpath);
 	xfclose_out(out.ac, acpath);
+	free(alpath);
+	free(acpath);
 	return 0;
 }

@@ -235,5 +235,7 @@ int cmd_dot(int argc, char **argv)
 	f = xfopen_out(out);
 	write_dot(&d, f);
 	xfclose_out(f, out);
+	free(d.e);
+	hmap_free(&d.map);
 	return 0;
 }

@@ -254,5 +254,14 @@ int cmd_filter(int argc, char **argv)
 	f.out = xfopen_out(out);
 	read_inputs(argv + optind, argc - optind, &co.ro, &c);
 	xfclose_out(f.out, out);
+	free(f.pids);
+	free(f.apids);
+	free(f.comms);
+	free(f.types);
+	free(f.caches);
+	free(f.idx);
+	free(f.funcs);
+	free(f.buf);
+	hmap_free(&f.ipmatch);
 	return 0;
 }

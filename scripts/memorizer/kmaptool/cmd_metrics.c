@@ -389,6 +389,5 @@ int cmd_metrics(int argc, char **argv)
 	hmap_free(&m.pd[0].allocs);
 	hmap_free(&m.pd[1].allocs);
 	edges_free(&m.es);
-	pids_free();
 	return 0;
 }

@@ -405,6 +405,5 @@ int cmd_modelstate(int argc, char **argv)
 	free(m.json);
 	edges_free(&m.es);
 	spaces_free(&m.ss);
-	pids_free();
 	return 0;
 }

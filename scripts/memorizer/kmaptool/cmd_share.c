@@ -340,5 +340,8 @@ int cmd_share(int argc, char **argv)
 	read_inputs(argv + optind, argc - optind, &co.ro, &c);
 	fclose(s.spill);
 	xfclose_out(stdout, "-");
+	free(s.o);
+	hmap_free(&s.map);
+	edges_free(&s.es);
 	return 0;
 }

@@ -119,6 +119,7 @@ void read_inputs(char **files, int nfiles, const struct read_opts *ro,
 	free(srcs);
 	c->finish(c->ctx);
 	parse_report();
+	parse_thread_exit();
 }
 
 /* ---- grouping ---------------------------------------------------------- */

@@ -15,6 +15,7 @@
 /* ---- symbols.c -------------------------------------------------------- */
 
 void syms_load(const char *path);
+void syms_free(void);
 void syms_set_vmlinux(const char *path);
 /* "func+0xoff", "func+0xoff [mod]", or the address in hex. */
 void sym_format(u64 ip, char *buf, size_t n);

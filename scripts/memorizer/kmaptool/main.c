@@ -70,9 +70,16 @@ int main(int argc, char **argv)
 		if (strcmp(cmds[i].name, cmd))
 			continue;
 		/* getopt names argv[0] in its messages: "kmaptool summary: ..." */
-		argv[1] = xmalloc(strlen(cmd) + sizeof(KT_NAME) + 1);
-		sprintf(argv[1], KT_NAME " %s", cmd);
-		return cmds[i].fn(argc - 1, argv + 1);
+		char *name = xmalloc(strlen(cmd) + sizeof(KT_NAME) + 1);
+		int rc;
+
+		sprintf(name, KT_NAME " %s", cmd);
+		argv[1] = name;
+		rc = cmds[i].fn(argc - 1, argv + 1);
+		free(name);
+		syms_free();
+		pids_free();
+		return rc;
 	}
 	if (cmd[0] == '-')
 		fprintf(stderr, KT_NAME ": unknown option '%s'\n", cmd);

@@ -245,6 +245,13 @@ static inline u32 stab_hash(u64 w0, u64 w1, u32 len1)
 		      w1 * 0xc2b2ae3d27d4eb4full) >> 40);
 }
 
+void parse_thread_exit(void)
+{
+	free(stab);
+	stab = NULL;
+	stab_mask = stab_n = 0;
+}
+
 static void stab_grow(void)
 {
 	struct sslot *old = stab;

@@ -129,6 +129,8 @@ __attribute__((noreturn))
 void parse_fail(struct src *s, u64 line, const char *what);
 void parse_count(u64 nbad, u64 norphan);
 void parse_report(void);
+/* Frees this thread's parser state (its string cache). */
+void parse_thread_exit(void);
 /* The next object sequence number. */
 u64 parse_seq(void);
 /* A kmap in one thread, delivered as it is parsed. */

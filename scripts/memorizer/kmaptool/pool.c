@@ -135,8 +135,10 @@ static void *worker(void *arg)
 		while (!(sl = claim(pl, &done)) && !done)
 			pthread_cond_wait(&pl->cv, &pl->mu);
 		pthread_mutex_unlock(&pl->mu);
-		if (!sl)
+		if (!sl) {
+			parse_thread_exit();
 			return NULL;
+		}
 		parse_chunk(pl, sl);
 	}
 }

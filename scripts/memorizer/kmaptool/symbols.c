@@ -110,9 +110,14 @@ void syms_load(const char *path)
 	/* Keep one name per address. */
 	size_t o = 0;
 
-	for (size_t i = 0; i < nsyms; i++)
-		if (!o || syms[o - 1].addr != syms[i].addr)
+	for (size_t i = 0; i < nsyms; i++) {
+		if (!o || syms[o - 1].addr != syms[i].addr) {
 			syms[o++] = syms[i];
+		} else {
+			free((char *)syms[i].name);
+			free((char *)syms[i].mod);
+		}
+	}
 	nsyms = o;
 }
 
@@ -263,4 +268,22 @@ const char *sym_src(u64 ip)
 	srcs[nsrcs] = xstrdup(line);
 	*v = (u32)nsrcs;
 	return srcs[nsrcs++];
+}
+
+void syms_free(void)
+{
+	for (size_t i = 0; i < nsyms; i++) {
+		free((char *)syms[i].name);
+		free((char *)syms[i].mod);
+	}
+	free(syms);
+	syms = NULL;
+	nsyms = capsyms = 0;
+	for (size_t i = 0; i < nsrcs; i++)
+		free(srcs[i]);
+	free(srcs);
+	srcs = NULL;
+	nsrcs = capsrcs = 0;
+	if (srccache.slot)
+		hmap_free(&srccache);
 }

@@ -6,8 +6,12 @@
 #    directory), out (exact stdout), err (exact stderr; absent: empty),
 #    rc (exit status; absent: 0).  Every case runs with parser threads
 #    (KMAPTOOL_THREADS=4) and without (=1): both must give the same answer.
-#  - the checks below: pandas, streaming a generated multi-million-line
-#    kmap, addr2line, Graphviz, help and the man page.
+#  - the checks below: pandas, OSmosis's readers and metrics rules
+#    (tests/osmosis.py), streaming a generated multi-million-line kmap,
+#    addr2line, Graphviz, help and the man page, the layering of the files.
+#  - with KMAPTOOL_SAN naming a sanitizer build (make test does), every
+#    case again under AddressSanitizer, UBSan and LeakSanitizer, and the
+#    subcommands on a generated kmap: any report fails.
 # Ends with "N passed, M failed"; exits non-zero if any failed.
 
 set -u
@@ -75,7 +79,7 @@ done
 
 out=$("$KT" --help) && grep -q '^Usage: kmaptool SUBCOMMAND' <<< "$out" &&
 	ok "help: kmaptool --help" || notok "help: kmaptool --help"
-for sub in summary filter csv modelstate share dot; do
+for sub in summary filter csv modelstate share metrics dot; do
 	out=$("$KT" $sub --help 2>&1); rc=$?
 	if [ $rc -eq 0 ] && grep -q "^Usage: kmaptool $sub " <<< "$out" &&
 	   grep -q -- '--symbols' <<< "$out"; then
@@ -90,7 +94,7 @@ out=$("$KT" 2>&1); rc=$?
 
 warn=$(groff -man -Tutf8 -ww -z "$top/kmaptool.1" 2>&1)
 missing=()
-for sub in summary filter csv modelstate share dot; do
+for sub in summary filter csv modelstate share metrics dot; do
 	grep -q "^\.SS $sub\$" "$top/kmaptool.1" || missing+=("$sub")
 done
 if [ -z "$warn" ] && [ ${#missing[@]} -eq 0 ] && man -l "$top/kmaptool.1" > /dev/null 2>&1; then
@@ -104,43 +108,39 @@ fi
 if ! "$PY" -c 'import pandas' 2> /dev/null; then
 	notok "pandas available (run make deps)"
 else
-	# the model line of summary, as "PD RESOURCE HOLD ACCESS"
+	# the model line of summary: the 7 counts
 	model_counts() {
-		"$KT" summary "$@" | sed -n 's/^model: \([0-9]*\) PD nodes, \([0-9]*\) RESOURCE nodes, \([0-9]*\) HOLD edges, \([0-9]*\) ACCESS edges$/\1 \2 \3 \4/p'
+		"$KT" summary "$@" | sed -n 's/^model: \([0-9]*\) PD nodes, \([0-9]*\) RESOURCE nodes, \([0-9]*\) RESOURCE_SPACE nodes, \([0-9]*\) HOLD edges, \([0-9]*\) SUBSET edges, \([0-9]*\) MAP edges, \([0-9]*\) REQUEST edges$/\1 \2 \3 \4 \5 \6 \7/p'
 	}
+	# modelstate's files read as OSmosis's readers read them, counts
+	# checked against summary (tests/osmosis.py check)
 	check_pandas_modelstate() {	# NAME KMAP...
 		local name=$1; shift
 		local want res
 		want=$(model_counts "$@")
 		"$KT" modelstate -o "$T/pm" "$@" || { notok "$name" "modelstate failed"; return; }
-		res=$("$PY" - "$T/pm" <<-'EOF' 2>&1
-			import sys, pandas as pd
-			p = sys.argv[1]
-			ms = pd.read_csv(p + ".csv", keep_default_na=False, dtype=str)
-			assert list(ms.columns) == ["NODE_TYPE", "NODE_ID", "DATA", "EXTRA",
-			                            "EDGE_TYPE", "EDGE_FROM", "EDGE_TO"], list(ms.columns)
-			nodes = ms[ms.NODE_TYPE != ""]
-			edges = ms[ms.EDGE_TYPE != ""]
-			assert len(nodes) + len(edges) == len(ms), "row neither node nor edge"
-			assert not ((ms.NODE_TYPE != "") & (ms.EDGE_TYPE != "")).any()
-			ids = set(nodes.NODE_ID)
-			assert len(ids) == len(nodes), "duplicate node ids"
-			assert set(edges.EDGE_FROM) <= ids and set(edges.EDGE_TO) <= ids, "dangling edge"
-			n = pd.read_csv(p + "_nodes.csv", keep_default_na=False, dtype=str)
-			r = pd.read_csv(p + "_relationships.csv", keep_default_na=False, dtype=str)
-			assert list(n.columns) == ["ID:ID", ":LABEL", "DATA", "EXTRA:long"], list(n.columns)
-			assert list(r.columns) == [":START_ID", ":END_ID", ":TYPE", "READS:long", "WRITES:long"]
-			assert len(n) == len(nodes) and len(r) == len(edges)
-			t = nodes.NODE_TYPE.value_counts(); e = edges.EDGE_TYPE.value_counts()
-			print(t.get("PD", 0), t.get("RESOURCE", 0), e.get("HOLD", 0), e.get("ACCESS", 0))
-		EOF
-		)
+		res=$("$PY" "$here/osmosis.py" check "$T/pm" 2>&1)
 		if [ "$res" = "$want" ] && [ -n "$want" ]; then
 			ok "$name"
 		else
-			notok "$name" "summary: $want" "pandas: $res"
+			notok "$name" "summary: $want" "osmosis.py: $res"
 		fi
 	}
+	# kmaptool metrics against metrics.py's rules run on modelstate's CSV
+	check_metrics() {	# NAME KMAP PD1 PD2
+		local name=$1 kmap=$2 a=$3 b=$4 want got
+		"$KT" modelstate -o "$T/mm" "$kmap" || { notok "$name" "modelstate failed"; return; }
+		want=$("$PY" "$here/osmosis.py" metrics "$T/mm.csv" "$a" "$b" 2>&1)
+		got=$("$KT" metrics "$a" "$b" "$kmap" 2>&1)
+		[ "$got" = "$want" ] && ok "$name" || notok "$name" "osmosis.py: $want" "kmaptool: $got"
+	}
+	for pair in "PD_10 PD_20" "PD_30 PD_40" "PD_10 PD_30" "PD_KERNEL PD_10" \
+		    "PD_-9223372036854775808 PD_-9223372036854775807"; do
+		check_metrics "osmosis: metrics of metrics.kmap $pair as metrics.py's rules give" \
+			"$DATA/metrics.kmap" $pair
+	done
+	check_metrics "osmosis: metrics of basic.kmap PD_100 PD_200 as metrics.py's rules give" \
+		"$DATA/basic.kmap" PD_100 PD_200
 	check_pandas_modelstate "pandas: modelstate of basic.kmap loads, counts match summary" \
 		"$DATA/basic.kmap"
 	check_pandas_modelstate "pandas: modelstate of the CSV pair loads, counts match summary" \
@@ -213,6 +213,13 @@ if "$PY" -c 'import pandas' 2> /dev/null; then
 	check_pandas_modelstate "pandas: modelstate of the generated kmap loads, counts match summary" \
 		"$T/big.kmap"
 	rm -f "$T"/pm*.csv
+	"$GEN" -l 200000 -s 11 > "$T/mid.kmap"
+	# an allocator and another pid that accessed its object: they share
+	read -r p1 p2 < <(awk -F, '!/^ / { a = $2 } /^ / && $4 != a { print "PD_" a, "PD_" $4; exit }' \
+			  "$T/mid.kmap")
+	check_metrics "osmosis: metrics of a generated kmap ($p1$p2) as metrics.py's rules give" \
+		"$T/mid.kmap" $p1 $p2
+	rm -f "$T"/mm*.csv "$T/mid.kmap"
 fi
 
 # A bad line at the very end: the right line number, whichever way it is read.
@@ -285,6 +292,64 @@ if command -v dot > /dev/null; then
 		notok "dot: dot -Tsvg renders the graph" "$(cat "$T/dot.err")"
 else
 	notok "dot: dot -Tsvg renders the graph" "graphviz missing: run make deps"
+fi
+
+# ---- layering ---------------------------------------------------------------
+
+out=$("$here/layers.sh" "$top" 2>&1) && ok "layers: each file uses only the layers below it (util.h)" ||
+	notok "layers: each file uses only the layers below it (util.h)" "$out"
+
+# ---- sanitizers -------------------------------------------------------------
+
+if [ -n "${KMAPTOOL_SAN:-}" ]; then
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
+	if [ ! -x "$KMAPTOOL_SAN" ]; then
+		notok "sanitizers: build ($KMAPTOOL_SAN missing)"
+	else
+		# every case again: same output, status and (empty) stderr
+		KT_PLAIN=$KT
+		KT=$KMAPTOOL_SAN
+		export KT
+		for dir in "$here"/cases/*/; do
+			dir=${dir%/}
+			name=$(basename "$dir")
+			want_rc=0
+			[ -f "$dir/rc" ] && want_rc=$(cat "$dir/rc")
+			why=()
+			for mode in 4 1; do
+				rm -rf "$T/work"; mkdir -p "$T/work"
+				run_case "$dir" $mode
+				cmp -s "$T/out" "$dir/out" || why+=("stdout differs (threads $mode)")
+				if [ -f "$dir/err" ]; then
+					cmp -s "$T/err" "$dir/err" || why+=("stderr (threads $mode):" "$(head -n 20 "$T/err")")
+				elif [ -s "$T/err" ]; then
+					why+=("stderr (threads $mode):" "$(head -n 20 "$T/err")")
+				fi
+				[ "$(cat "$T/rc")" = "$want_rc" ] || why+=("exit status $(cat "$T/rc") (threads $mode)")
+			done
+			if [ ${#why[@]} -eq 0 ]; then ok "sanitizers: $name"; else notok "sanitizers: $name" "${why[@]}"; fi
+		done
+		# every subcommand on a generated kmap, a file and a pipe
+		"$GEN" -l 100000 -s 5 > "$T/san.kmap"
+		for c in "summary -s $DATA/System.map" "filter --pid 3" "csv -o $T/sc" \
+			 "modelstate -o $T/sm" "share --pd1 comm:bash --pd2 pid:3" "metrics 3 4" "dot"; do
+			for how in file pipe; do
+				if [ $how = file ]; then
+					"$KT" $c "$T/san.kmap" > /dev/null 2> "$T/san.err"
+				else
+					"$KT" $c < "$T/san.kmap" > /dev/null 2> "$T/san.err"
+				fi
+				rc=$?
+				[ $rc -eq 0 ] && [ ! -s "$T/san.err" ] &&
+					ok "sanitizers: ${c%% *} on a generated kmap ($how)" ||
+					notok "sanitizers: ${c%% *} on a generated kmap ($how)" "exit $rc" \
+						"$(head -n 20 "$T/san.err")"
+			done
+		done
+		rm -f "$T/san.kmap" "$T"/sc_* "$T"/sm*
+		KT=$KT_PLAIN
+	fi
 fi
 
 echo "$passed passed, $failed failed"
