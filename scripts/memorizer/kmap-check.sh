@@ -59,7 +59,37 @@ share_sane() {
 	! grep -q '^  ' "$kmap" || [ "${ab[0]}" -gt 0 ]
 }
 
+# metrics PD1 PD2: "MO FR" from kmaptool metrics, if its output has
+# OSmosis's form (six RSI lines, the five non-memory types 0, then FR)
+metrics() {
+	"$kt" metrics "$1" "$2" "$kmap" | awk '
+		NR <= 6 { split("VMR MO VCPU PCPU FILE BLOCK", t, " ")
+			  if ($1 != "RSI" || $2 != t[NR] ":") bad = 1
+			  if (NR == 2) mo = $3; else if ($3 != "0") bad = 1 }
+		NR == 7 { if ($1 != "FR:") bad = 1; fr = $2 }
+		END { if (NR == 7 && !bad) print mo, fr }'
+}
+
+metrics_sane() {
+	local ab aa ka
+	read -r -a ab < <(metrics "$a" "$b")
+	read -r -a aa < <(metrics "$a" "$a")
+	read -r -a ka < <(metrics PD_KERNEL "$b")
+	echo "# metrics $a $b: RSI MO ${ab[0]:-?}, FR ${ab[1]:-?}"
+	[ ${#ab[@]} = 2 ] && [ ${#aa[@]} = 2 ] && [ ${#ka[@]} = 2 ] || return 1
+	# a PD shares all of its pages with itself and meets itself at once
+	[ "${aa[0]}" = 1.0 ] && [ "${aa[1]}" = 0 ] || return 1
+	# the kernel PD reaches spaces, no object, and is every pid's owner
+	[ "${ka[0]}" = 0.0 ] && [ "${ka[1]}" = 0 ] || return 1
+	# two processes depend on the kernel: FR 1; the index is in [0, 1]
+	[ "${ab[1]}" = 1 ] || return 1
+	awk -v r="${ab[0]}" 'BEGIN { exit !(r >= 0 && r <= 1) }' || return 1
+	# with accesses recorded, one reading what the other wrote shares pages
+	! grep -q '^  ' "$kmap" || awk -v r="${ab[0]}" 'BEGIN { exit !(r > 0) }'
+}
+
 make -s -C "$here/kmaptool" kmaptool > /dev/null || { echo "not ok - host: kmaptool builds"; exit 1; }
 check "the guest's kmap parses with zero errors, every object counted" parses
 check "share between $a and $b is consistent" share_sane
+check "OSmosis metrics between $a and $b are sane (RSI MO in [0, 1], FR 1)" metrics_sane
 exit $fail

@@ -17,7 +17,7 @@
 static const char usage_text[] =
 	"Usage: " KT_NAME " summary [OPTIONS] [FILE...]\n"
 	"Counts objects (live, freed), bytes and accesses by alloc_type, slab cache\n"
-	"and command; the PD/RESOURCE node and HOLD/ACCESS edge counts that\n"
+	"and command; the node and edge counts of the OSmosis model that\n"
 	"'modelstate' writes; the top N objects by accesses, the top N accessing\n"
 	"functions and the top N (function, cache) pairs.  Functions are access IPs\n"
 	"folded by --symbols, or the raw IPs without it.\n"

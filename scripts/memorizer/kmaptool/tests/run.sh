@@ -294,6 +294,21 @@ else
 	notok "dot: dot -Tsvg renders the graph" "graphviz missing: run make deps"
 fi
 
+# ---- the boot test's host check on a generated kmap ----------------------------
+
+"$GEN" -l 100000 -s 3 > "$T/e2e.kmap"
+out=$("$top/../kmap-check.sh" "$T/e2e.kmap" "$DATA/kallsyms" bash cat 2>&1); rc=$?
+if [ $rc -eq 0 ] && [ "$(grep -c '^ok - host:' <<< "$out")" = 3 ]; then
+	ok "kmap-check.sh: parses, share and metrics checks pass on a generated kmap"
+else
+	notok "kmap-check.sh: parses, share and metrics checks pass on a generated kmap" "$out"
+fi
+out=$("$top/../kmap-check.sh" "$T/e2e.kmap" "$DATA/kallsyms" bash nosuchcommand 2>&1)
+grep -q '^not ok - host: OSmosis metrics' <<< "$out" &&
+	ok "kmap-check.sh: the metrics check fails for a process that is not there" ||
+	notok "kmap-check.sh: the metrics check fails for a process that is not there" "$out"
+rm -f "$T/e2e.kmap"*
+
 # ---- layering ---------------------------------------------------------------
 
 out=$("$here/layers.sh" "$top" 2>&1) && ok "layers: each file uses only the layers below it (util.h)" ||
