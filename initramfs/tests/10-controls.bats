@@ -138,6 +138,37 @@ teardown() {
 	kill $pid
 }
 
+@test "a reader that stops early reports only the records it received whole" {
+	# before any test logs accesses: every record is one line
+	echo 0 > $MZ/log_live_enabled
+	echo 1 > $MZ/clear_dead_objects
+	ls -R /proc/self > /dev/null	# freed objects to report
+	echo 0 > $MZ/memorizer_enabled
+	sleep 0.2	# allocations that saw recording on finish
+	[ "$(stat_of access_records)" -eq 0 ]
+	now=$(stat_of index_now)
+	cleared=$(stat_of objects_cleared)
+	# objects freed since the last allocation (free_index = index_now)
+	# may still have counts on their way: they are never marked
+	dd if=$MZ/kmap of=/tmp/k1 bs=1 count=1 2> /dev/null
+	[ "$(head -c 1 /tmp/k1 | wc -c)" -eq 1 ]
+	cat $MZ/allocations > /tmp/k2	# does not report anything
+	echo 1 > $MZ/clear_printed_objects
+	[ "$(stat_of objects_cleared)" -eq "$cleared" ]	# one byte is no record
+	dd if=$MZ/kmap of=/tmp/k1 bs=4096 count=1 2> /dev/null
+	lines=$(tr -cd '\n' < /tmp/k1 | wc -c)
+	whole=$(head -n "$lines" /tmp/k1 | awk -F, -v n="$now" 'NF == 11 && $6 < n' | wc -l)
+	[ "$(head -n 1 /tmp/k1 | awk -F, -v n="$now" '$6 < n' | wc -l)" -eq 1 ]
+	echo 1 > $MZ/clear_printed_objects
+	echo "$lines whole lines, $whole reportable"
+	[ "$(stat_of objects_cleared)" -eq $((cleared + whole)) ]
+	# the record cut in two (unless the read ended between two) is still
+	# in the kmap
+	tail -c +$(($(head -n "$lines" /tmp/k1 | wc -c) + 1)) /tmp/k1 > /tmp/k1.cut
+	cat $MZ/kmap > /tmp/k2
+	[ ! -s /tmp/k1.cut ] || grep -qF "$(cat /tmp/k1.cut)" /tmp/k2
+}
+
 @test "the user's guide sequence works verbatim" {
 	cd $MZ
 	echo 1 > clear_dead_objs

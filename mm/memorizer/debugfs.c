@@ -163,10 +163,48 @@ enum mz_out { MZ_OUT_KMAP, MZ_OUT_ALLOCATIONS, MZ_OUT_ACCESSES };
 
 #define MZ_POS_CATCHALL	(1LL << 40)
 
+/*
+ * Reading kmap reports the freed objects it prints, but only once the
+ * reader has received their whole text: seq_file formats records ahead of
+ * what read() copies out, and what is left in its buffer when the reader
+ * stops (head, a killed reader) was never seen.  Each freed object printed
+ * waits here with the stream offset where its text ends; a later read()
+ * or the release marks those the reader has consumed.  The queue is
+ * bounded: when it is full, a read() returns what it has.
+ */
+#define MZ_KMAP_PENDING	256
+
+struct mz_pending {
+	struct mz_obj *o;
+	u64 alloc_index;	/* the slot may have been recycled since */
+	loff_t end;
+};
+
 struct mz_kmap_iter {
 	enum mz_out out;
 	u64 folded;	/* mz_index_now() before the last fold */
+	loff_t base;	/* stream offset of the seq_file buffer; -1: no marking */
+	bool seeked;	/* the reader moved: it does not consume in order */
+	unsigned int head, nr;
+	struct mz_pending pending[MZ_KMAP_PENDING];
 };
+
+/* Mark the queued objects whose text ends by @upto.  mz_report_lock held. */
+static void mz_mark_delivered(struct mz_kmap_iter *it, loff_t upto)
+{
+	while (it->nr) {
+		struct mz_pending *p = &it->pending[it->head];
+
+		if (p->end > upto)
+			break;
+		/* clearing, under the same lock, may have recycled the slot */
+		if (smp_load_acquire(&p->o->state) == MZ_FREED &&
+		    READ_ONCE(p->o->alloc_index) == p->alloc_index)
+			mz_flags_update(p->o, MZ_F_PRINTED, 0);
+		it->head = (it->head + 1) % MZ_KMAP_PENDING;
+		it->nr--;
+	}
+}
 
 static bool mz_printable(const struct mz_obj *o)
 {
@@ -236,6 +274,13 @@ static int mz_kmap_show(struct seq_file *m, void *v)
 	struct mz_obj *o = v, snap;
 	u8 st;
 
+	if (it->base >= 0) {
+		/* the buffer's earlier content has reached the reader */
+		mz_mark_delivered(it, it->base);
+		/* full: end this read here, the record comes first in the next */
+		if (it->nr == MZ_KMAP_PENDING && m->count)
+			return -ENOSPC;
+	}
 	if (v == SEQ_START_TOKEN) {
 		if (out == MZ_OUT_ACCESSES)
 			seq_puts(m, "obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid\n");
@@ -259,12 +304,18 @@ static int mz_kmap_show(struct seq_file *m, void *v)
 		mz_format_accesses(m, o, out == MZ_OUT_ACCESSES);
 	/*
 	 * Reading kmap reports freed objects (clear_printed_objects drops
-	 * them); one freed since the fold may have counts still waiting in a
-	 * hit cache, so it is reported again next time.
+	 * them) once the reader has them; one freed since the fold may have
+	 * counts still waiting in a hit cache, so it is reported again next
+	 * time.  seq_file drops an overflowing record and shows it again.
 	 */
-	if (out == MZ_OUT_KMAP && snap.state == MZ_FREED &&
-	    snap.free_index < it->folded && !seq_has_overflowed(m))
-		mz_flags_update(o, MZ_F_PRINTED, 0);
+	if (out == MZ_OUT_KMAP && snap.state == MZ_FREED && it->base >= 0 &&
+	    it->nr < MZ_KMAP_PENDING && snap.free_index < it->folded &&
+	    !seq_has_overflowed(m)) {
+		struct mz_pending *p = &it->pending[(it->head + it->nr) % MZ_KMAP_PENDING];
+
+		*p = (struct mz_pending){ o, snap.alloc_index, it->base + m->count };
+		it->nr++;
+	}
 	return 0;
 }
 
@@ -282,14 +333,62 @@ static int mz_kmap_open(struct inode *inode, struct file *file)
 	if (!it)
 		return -ENOMEM;
 	it->out = (long)inode->i_private;
+	it->base = -1;
 	return 0;
+}
+
+static ssize_t mz_kmap_read(struct file *file, char __user *ubuf, size_t size,
+			    loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	struct mz_kmap_iter *it = m->private;
+	ssize_t ret;
+
+	/*
+	 * seq_read() first copies out what an earlier read left in the
+	 * buffer; records it formats now start after that.  A reader that
+	 * moved (lseek, pread) does not read the stream in order: nothing it
+	 * reads is marked.
+	 */
+	if (it->seeked || *ppos != m->read_pos)
+		it->seeked = true;
+	else
+		it->base = m->read_pos + m->count;
+	ret = seq_read(file, ubuf, size, ppos);
+	it->base = -1;
+	mutex_lock(&mz_report_lock);
+	mz_mark_delivered(it, m->read_pos);
+	mutex_unlock(&mz_report_lock);
+	return ret;
+}
+
+static loff_t mz_kmap_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct seq_file *m = file->private_data;
+	struct mz_kmap_iter *it = m->private;
+	loff_t was = m->read_pos, ret = seq_lseek(file, offset, whence);
+
+	if (ret != was)
+		it->seeked = true;
+	return ret;
+}
+
+static int mz_kmap_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	/* what the reader consumed is reported; what it left is not */
+	mutex_lock(&mz_report_lock);
+	mz_mark_delivered(m->private, m->read_pos);
+	mutex_unlock(&mz_report_lock);
+	return seq_release_private(inode, file);
 }
 
 static const struct file_operations mz_kmap_fops = {
 	.open = mz_kmap_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = seq_release_private,
+	.read = mz_kmap_read,
+	.llseek = mz_kmap_llseek,
+	.release = mz_kmap_release,
 };
 
 /* Accesses charged to the catch-alls, from their records. */

@@ -17,7 +17,7 @@ outdir=$(cd "$outdir" && pwd)
 mz_build_kernel "$work/build.log"
 mz_boot_ssh "$TREE/arch/x86/boot/bzImage" "$work" "" || exit 1
 port=$MZ_PORT
-mz_ssh "$port" memorizer-demo
+timeout -s KILL 1800 ssh "${MZ_SSH_OPTS[@]}" -i "$SSH_DIR/id_ed25519" -p "$port" root@127.0.0.1 memorizer-demo
 rc=$?
 mz_scp "$port" /tmp/kallsyms "$outdir/kallsyms" || mz_say "could not copy kallsyms"
 if [ $rc -eq 0 ]; then
@@ -25,6 +25,9 @@ if [ $rc -eq 0 ]; then
 	rc=$?
 fi
 mz_halt
+if why=$(mz_console_fatal "$work/console.log"); then
+	mz_die "the guest failed during the demo: $why (console: $work/console.log)"
+fi
 if [ $rc -eq 0 ]; then
 	mz_say "kmap: $outdir/kmap ($(wc -l < "$outdir/kmap") lines), kallsyms: $outdir/kallsyms, stats: $outdir/stats"
 elif [ $rc -eq 3 ]; then

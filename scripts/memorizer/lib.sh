@@ -91,9 +91,10 @@ mz_free_port() {
 # limits by the wall clock (on the old pc machine a slow host timed out
 # there, and the NIC got no interrupt).  ACPI still lists the vCPUs.
 # DEBUGLOG gets QEMU's CPU resets, where a triple fault shows.
-# MZ_QEMU_BIN replaces QEMU (the harness's own tests use a fake one).
+# MZ_QEMU_BIN replaces QEMU (the harness's own tests use a fake one);
+# MZ_QEMU_MACHINE the machine type (to compare with the old "pc").
 mz_qemu() {
-	MZ_QEMU=("${MZ_QEMU_BIN:-qemu-system-x86_64}" -machine q35 -cpu max -accel tcg
+	MZ_QEMU=("${MZ_QEMU_BIN:-qemu-system-x86_64}" -machine "${MZ_QEMU_MACHINE:-q35}" -cpu max -accel tcg
 		 -smp "$4" -m "$5" -kernel "$1" -initrd "$2" -append "$3"
 		 -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$6-:22"
 		 -device virtio-net-pci,netdev=n0 -no-reboot -nographic)
@@ -103,8 +104,10 @@ mz_qemu() {
 # Kernel command line every guest gets: serial console, fail fast on oops.
 MZ_APPEND_BASE="console=ttyS0,115200 panic=-1 oops=panic nokaslr loglevel=7"
 
+# A guest that dies under an open session is noticed within a minute.
 MZ_SSH_OPTS=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
-	     -o LogLevel=ERROR -o ConnectTimeout=10 -o BatchMode=yes)
+	     -o LogLevel=ERROR -o ConnectTimeout=10 -o BatchMode=yes
+	     -o ServerAliveInterval=15 -o ServerAliveCountMax=4)
 
 # mz_ssh PORT CMD...: run CMD in the guest.
 mz_ssh() {
