@@ -78,23 +78,75 @@ static int __init mz_param_index(char *arg)
 }
 early_param("memorizer_index_type", mz_param_index);
 
-/*
- * memalloc_size=N: GiB, the unit of the first Memorizer's command lines
- * (memalloc_size=4), or with a K/M/G suffix.
+/**
+ * mz_parse_size - parse a memalloc_size= value
+ * @arg: N GiB, the unit of the first Memorizer's command lines
+ *       (memalloc_size=4), or a number with a K/M/G suffix
+ * @bytes: the size in bytes
+ *
+ * Return: 0, or -EINVAL for anything else, a number too large included.
  */
-static int __init mz_param_size(char *arg)
+int mz_parse_size(const char *arg, unsigned long *bytes)
 {
-	char *end;
-	unsigned long long v;
+	unsigned int shift = 30, len;
+	unsigned long long n;
+	char num[24];
 
 	if (!arg)
 		return -EINVAL;
-	v = memparse(arg, &end);
-	if (end == arg || *end)
+	len = strspn(arg, "0123456789");
+	if (!len || len >= sizeof(num))
 		return -EINVAL;
-	if (isdigit(end[-1]))
-		v <<= 30;
-	mz_pool_bytes = v;
+	switch (arg[len]) {
+	case '\0':
+		break;
+	case 'K': case 'k':
+		shift = 10;
+		break;
+	case 'M': case 'm':
+		shift = 20;
+		break;
+	case 'G': case 'g':
+		shift = 30;
+		break;
+	case 'T': case 't':
+		shift = 40;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (arg[len] && arg[len + 1])
+		return -EINVAL;
+	memcpy(num, arg, len);
+	num[len] = '\0';
+	if (kstrtoull(num, 10, &n) || n > ULONG_MAX >> shift)
+		return -EINVAL;
+	*bytes = n << shift;
+	return 0;
+}
+
+/**
+ * mz_pool_size - the pool size the recorder takes
+ * @want: memalloc_size= in bytes
+ * @mem: the machine's memory in bytes
+ *
+ * At most a quarter of memory, and no more slots than a u32 can name.
+ * Return: the size, a whole number of pages.
+ */
+unsigned long mz_pool_size(unsigned long want, unsigned long mem)
+{
+	unsigned long limit = min(mem / 4, MZ_POOL_MAX_SLOTS * MZ_SLOT_SIZE);
+
+	return round_down(min(want, limit), PAGE_SIZE);
+}
+
+static int __init mz_param_size(char *arg)
+{
+	if (mz_parse_size(arg, &mz_pool_bytes)) {
+		pr_err("memalloc_size=%s: not a size; keeping %luM\n", arg ?: "",
+		       mz_pool_bytes >> 20);
+		return -EINVAL;
+	}
 	return 0;
 }
 early_param("memalloc_size", mz_param_size);
@@ -530,18 +582,17 @@ static void __init mz_record_memblock(void *pool_base)
  */
 void __init memorizer_init(void)
 {
-	unsigned long limit = memblock_phys_mem_size() / 4, slots;
+	unsigned long mem = memblock_phys_mem_size(), slots;
 	unsigned int bits;
 	void *base, *names;
 	struct mz_obj **buckets;
 	struct mz_acc **cbuckets;
 
-	if (mz_pool_bytes > limit) {
-		pr_warn("memalloc_size=%luM is over a quarter of memory; using %luM\n",
-			mz_pool_bytes >> 20, limit >> 20);
-		mz_pool_bytes = limit;
-	}
-	mz_pool_bytes = round_down(mz_pool_bytes, PAGE_SIZE);
+	if (mz_pool_size(mz_pool_bytes, mem) < round_down(mz_pool_bytes, PAGE_SIZE))
+		pr_warn("memalloc_size=%luM is over a quarter of memory or %lu slots; using %luM\n",
+			mz_pool_bytes >> 20, MZ_POOL_MAX_SLOTS,
+			mz_pool_size(mz_pool_bytes, mem) >> 20);
+	mz_pool_bytes = mz_pool_size(mz_pool_bytes, mem);
 	slots = mz_pool_bytes / MZ_SLOT_SIZE;
 	bits = slots > 4 ? ilog2(slots) - 1 : 1;
 	base = memblock_alloc(mz_pool_bytes, PAGE_SIZE);

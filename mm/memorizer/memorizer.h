@@ -59,6 +59,8 @@ struct mz_obj {
 };
 
 #define MZ_SLOT_SIZE	64
+/* The page map and the globals index name a slot by a u32, plus one. */
+#define MZ_POOL_MAX_SLOTS	((unsigned long)U32_MAX - 1)
 
 /*
  * One counter record: how often one instruction read and wrote one object
@@ -266,12 +268,25 @@ extern atomic_t mz_gen;
 extern struct mutex mz_report_lock;
 
 void mz_stats_sum(struct mz_stats *sum);
+int mz_parse_size(const char *arg, unsigned long *bytes);
+unsigned long mz_pool_size(unsigned long want, unsigned long mem);
 unsigned long mz_metadata_bytes(void);
 u64 mz_index_now(void);
 u64 mz_alloc_index_of(const void *va, bool nested);
 void mz_set_log_accesses(bool on);
 #ifdef CONFIG_MEMORIZER_TRACKPIDS
+extern u8 mz_mark_epoch;
 int mz_set_mode(int val);
+
+/*
+ * A task is marked when its mark holds the current epoch.  Writing 0 to
+ * memorizer_enabled starts a new epoch, which unmarks every task at once,
+ * including a child that fork copies an old mark into meanwhile.
+ */
+static inline bool mz_mark_valid(u8 mark)
+{
+	return mark && mark == READ_ONCE(mz_mark_epoch);
+}
 #else
 static inline int mz_set_mode(int val)
 {
@@ -297,7 +312,7 @@ static inline bool mz_ctx_wanted(void)
 	if (!in_task())
 		return mode == 2;
 #ifdef CONFIG_MEMORIZER_TRACKPIDS
-	return READ_ONCE(current->memorizer_enabled);
+	return mz_mark_valid(READ_ONCE(current->memorizer_enabled));
 #else
 	return false;
 #endif

@@ -222,7 +222,71 @@ static void format_line(struct kunit *test)
 		"ffffffff81234567,-1,ffff888001234560,4096,7,0,0,ALLOC_PAGES,softirq,no-slab,KMALLOC\n");
 }
 
+/* memalloc_size=: GiB or a suffix; too large a number is an error. */
+static void pool_size_parse(struct kunit *test)
+{
+	unsigned long b = 1;
+
+	KUNIT_EXPECT_EQ(test, mz_parse_size("4", &b), 0);
+	KUNIT_EXPECT_EQ(test, b, 4UL << 30);
+	KUNIT_EXPECT_EQ(test, mz_parse_size("2M", &b), 0);
+	KUNIT_EXPECT_EQ(test, b, 2UL << 20);
+	KUNIT_EXPECT_EQ(test, mz_parse_size("512k", &b), 0);
+	KUNIT_EXPECT_EQ(test, b, 512UL << 10);
+	b = 1;
+	/* 2^34 GiB and 2^44 TiB wrap a 64-bit shift */
+	KUNIT_EXPECT_EQ(test, mz_parse_size("17179869184", &b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mz_parse_size("17592186044416T", &b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mz_parse_size("99999999999999999999", &b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mz_parse_size("4X", &b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mz_parse_size("4MB", &b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mz_parse_size("", &b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mz_parse_size("-1", &b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, b, 1UL);	/* untouched by a failure */
+}
+
+/* The pool: a quarter of memory at most, and never more slots than a u32 names. */
+static void pool_size_limits(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, mz_pool_size(4UL << 30, 1UL << 30), 256UL << 20);
+	KUNIT_EXPECT_EQ(test, mz_pool_size(64UL << 20, 1UL << 30), 64UL << 20);
+	KUNIT_EXPECT_EQ(test, mz_pool_size(5000, 1UL << 30), 4096UL);
+	KUNIT_EXPECT_LE(test, mz_pool_size(1UL << 40, 1UL << 42) / MZ_SLOT_SIZE,
+			MZ_POOL_MAX_SLOTS);
+	KUNIT_EXPECT_GT(test, mz_pool_size(1UL << 40, 1UL << 42), 255UL << 30);
+}
+
+#ifdef CONFIG_MEMORIZER_TRACKPIDS
+/*
+ * Writing 0 unmarks every task, also a child fork copied the mark into
+ * while the walk over the tasks ran (the child was not on the list yet).
+ */
+static void mark_copied_by_fork_is_void(struct kunit *test)
+{
+	int mode = READ_ONCE(mz_enabled);
+	u8 child;
+
+	KUNIT_ASSERT_EQ(test, mz_set_mode(3), 0);
+	KUNIT_EXPECT_TRUE(test, mz_mark_valid(READ_ONCE(current->memorizer_enabled)));
+	child = READ_ONCE(current->memorizer_enabled);	/* what fork copies */
+	KUNIT_EXPECT_EQ(test, mz_set_mode(0), 0);
+	KUNIT_EXPECT_FALSE(test, mz_mark_valid(READ_ONCE(current->memorizer_enabled)));
+	KUNIT_EXPECT_FALSE(test, mz_mark_valid(child));
+	/* a mark set afterwards counts again */
+	KUNIT_EXPECT_EQ(test, mz_set_mode(2), 0);
+	KUNIT_EXPECT_TRUE(test, mz_mark_valid(READ_ONCE(current->memorizer_enabled)));
+	KUNIT_EXPECT_FALSE(test, mz_mark_valid(child));
+	KUNIT_EXPECT_EQ(test, mz_set_mode(0), 0);
+	KUNIT_EXPECT_EQ(test, mz_set_mode(mode > 3 ? 0 : mode), 0);
+}
+#endif
+
 static struct kunit_case memorizer_cases[] = {
+	KUNIT_CASE(pool_size_parse),
+	KUNIT_CASE(pool_size_limits),
+#ifdef CONFIG_MEMORIZER_TRACKPIDS
+	KUNIT_CASE(mark_copied_by_fork_is_void),
+#endif
 	KUNIT_CASE(pool_exhaustion_and_reuse),
 	KUNIT_CASE(table_insert_lookup_remove),
 	KUNIT_CASE(table_overlap_replaces),
