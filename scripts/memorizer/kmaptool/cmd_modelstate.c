@@ -113,8 +113,10 @@ static char *put_esc(char *p, const struct esc *e)
 /* The object's node: its row in PREFIX.csv and PREFIX_nodes.csv. */
 static void write_resource(struct ms *m, const struct kobj *o)
 {
-	const struct esc *type = json_of(m, o->type), *slab = json_of(m, o->slab);
-	const struct esc *comm = json_of(m, o->comm), *nt = json_of(m, o->new_type);
+	/* copies: each json_of() may move the table, not the strings */
+	const struct esc t = *json_of(m, o->type), s = *json_of(m, o->slab);
+	const struct esc c = *json_of(m, o->comm), n = *json_of(m, o->new_type);
+	const struct esc *type = &t, *slab = &s, *comm = &c, *nt = &n;
 	char *p = ob_room(&m->ms, 400 + type->len + slab->len + comm->len + nt->len);
 
 	p = PUT(p, "RESOURCE,MO_");

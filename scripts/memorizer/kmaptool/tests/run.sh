@@ -296,14 +296,22 @@ fi
 
 # ---- the boot test's host check on a generated kmap ----------------------------
 
-"$GEN" -l 100000 -s 3 > "$T/e2e.kmap"
-out=$("$top/../kmap-check.sh" "$T/e2e.kmap" "$DATA/kallsyms" bash cat 2>&1); rc=$?
+# as the guest's: two processes, one reading what the other allocated
+{
+	"$GEN" -l 100000 -s 3
+	for i in 1 2 3; do
+		echo "ffffffff81000010,900001,ffff888100000${i}00,64,$((900000 + i)),0,0,KMALLOC,mzpd_alpha,kmalloc-64,"
+		echo "  ffffffff81000020,0,1,900002"
+	done
+	echo "ffffffff81000010,900002,ffff888100000400,64,900004,0,0,KMALLOC,mzpd_beta,kmalloc-64,"
+} > "$T/e2e.kmap"
+out=$("$top/../kmap-check.sh" "$T/e2e.kmap" "$DATA/kallsyms" mzpd_alpha mzpd_beta 2>&1); rc=$?
 if [ $rc -eq 0 ] && [ "$(grep -c '^ok - host:' <<< "$out")" = 3 ]; then
 	ok "kmap-check.sh: parses, share and metrics checks pass on a generated kmap"
 else
 	notok "kmap-check.sh: parses, share and metrics checks pass on a generated kmap" "$out"
 fi
-out=$("$top/../kmap-check.sh" "$T/e2e.kmap" "$DATA/kallsyms" bash nosuchcommand 2>&1)
+out=$("$top/../kmap-check.sh" "$T/e2e.kmap" "$DATA/kallsyms" mzpd_alpha nosuchcommand 2>&1)
 grep -q '^not ok - host: OSmosis metrics' <<< "$out" &&
 	ok "kmap-check.sh: the metrics check fails for a process that is not there" ||
 	notok "kmap-check.sh: the metrics check fails for a process that is not there" "$out"
