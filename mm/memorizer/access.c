@@ -588,6 +588,40 @@ static __always_inline void mz_access_skip(unsigned long pc, u8 guard)
 		this_cpu_inc(mz_pcpu_stats.acc_idle);
 }
 
+/*
+ * Without kernel preemption nothing moves the hook to another CPU; with it,
+ * the hook keeps preemption off while it uses its CPU's cache.
+ */
+static __always_inline void mz_preempt_disable(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPTION))
+		preempt_disable_notrace();
+}
+
+/*
+ * preempt_enable_notrace(), with user access off around the reschedule it
+ * may owe.  KASAN calls the hook inside user_access_begin() sections (in
+ * strncpy_from_user(), say, whose stores to the kernel buffer are checked),
+ * so EFLAGS.AC may be set here; the context switch does not save it, so
+ * scheduling with it set would run the next task with SMAP overridden and
+ * resume this one without it, in the middle of its user access.  objtool
+ * checks this: memorizer_access() is uaccess-safe (patch 0009) and may call
+ * nothing with AC set.  The flags are saved only when a reschedule is due.
+ */
+static __always_inline void mz_preempt_enable(void)
+{
+#ifdef CONFIG_PREEMPTION
+	unsigned long ua_flags;
+
+	barrier();
+	if (likely(!__preempt_count_dec_and_test()))
+		return;
+	ua_flags = user_access_save();
+	__preempt_schedule_notrace();
+	user_access_restore(ua_flags);
+#endif
+}
+
 /**
  * memorizer_access - count one load or store
  * @addr: the first byte accessed
@@ -610,9 +644,7 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 
 	if (unlikely(!size) || !mz_ctx_wanted())
 		return;
-	/* without kernel preemption, nothing moves us to another CPU here */
-	if (IS_ENABLED(CONFIG_PREEMPTION))
-		preempt_disable_notrace();
+	mz_preempt_disable();
 	level = !!(pc & HARDIRQ_MASK) + !!(pc & (HARDIRQ_MASK | SOFTIRQ_OFFSET));
 	c = raw_cpu_ptr(&mz_cpu);
 	guard = c->guard & (1 << level);
@@ -645,8 +677,7 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 	barrier();
 	c->guard &= ~(1 << level);
 out:
-	if (IS_ENABLED(CONFIG_PREEMPTION))
-		preempt_enable_notrace();
+	mz_preempt_enable();
 }
 
 /* Switch access recording on or off (the static key may sleep). */

@@ -20,6 +20,7 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include "../slab.h"
 #include "memorizer.h"
 
@@ -47,9 +48,31 @@ static u16 mz_comm_hardirq, mz_comm_softirq;
 #define MZ_NAMES_COMMS	4096
 #define MZ_NAMES_CACHES	1024
 
-static int __init mz_parse_bool(char *arg, bool *val)
+/**
+ * mz_parse_bool - the one boolean parser of the controls and parameters
+ * @s: 1/0, y/n, yes/no, true/false or on/off, in any case
+ * @val: the value
+ *
+ * Stricter than kstrtobool(), which takes any word by its first letter.
+ * Return: 0, or -EINVAL (and @val untouched) for anything else.
+ */
+int mz_parse_bool(const char *s, bool *val)
 {
-	return kstrtobool(arg, val) ? -EINVAL : 0;
+	static const char *const yes[] = { "1", "y", "yes", "true", "on" };
+	static const char *const no[] = { "0", "n", "no", "false", "off" };
+	int i;
+
+	for (i = 0; s && i < ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*val = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*val = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static bool mz_boot_enabled __initdata = true;

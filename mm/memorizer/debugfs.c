@@ -33,25 +33,6 @@ static int mz_get_word(const char __user *ubuf, size_t count, char *buf, size_t 
 	return buf[0] ? 0 : -EINVAL;
 }
 
-static int mz_parse_bool(const char *s, bool *val)
-{
-	static const char *const yes[] = { "1", "y", "yes", "true", "on" };
-	static const char *const no[] = { "0", "n", "no", "false", "off" };
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*val = true;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i])) {
-			*val = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 /* A boolean control; private_data points at the flag. */
 static ssize_t mz_bool_read(struct file *f, char __user *ubuf, size_t count, loff_t *ppos)
 {

@@ -269,6 +269,7 @@ extern struct mutex mz_report_lock;
 
 void mz_stats_sum(struct mz_stats *sum);
 int mz_parse_size(const char *arg, unsigned long *bytes);
+int mz_parse_bool(const char *s, bool *val);
 unsigned long mz_pool_size(unsigned long want, unsigned long mem);
 unsigned long mz_metadata_bytes(void);
 u64 mz_index_now(void);

@@ -222,6 +222,24 @@ static void format_line(struct kunit *test)
 		"ffffffff81234567,-1,ffff888001234560,4096,7,0,0,ALLOC_PAGES,softirq,no-slab,KMALLOC\n");
 }
 
+/* One strict boolean parser for the controls and the boot parameters. */
+static void bool_parse(struct kunit *test)
+{
+	static const char *const bad[] = { "yesno", "2", "", "nope", "o", " 1", NULL };
+	bool v = false;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, mz_parse_bool("YES", &v), 0);
+	KUNIT_EXPECT_TRUE(test, v);
+	KUNIT_EXPECT_EQ(test, mz_parse_bool("off", &v), 0);
+	KUNIT_EXPECT_FALSE(test, v);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		v = true;
+		KUNIT_EXPECT_EQ(test, mz_parse_bool(bad[i], &v), -EINVAL);
+		KUNIT_EXPECT_TRUE(test, v);
+	}
+}
+
 /* memalloc_size=: GiB or a suffix; too large a number is an error. */
 static void pool_size_parse(struct kunit *test)
 {
@@ -282,6 +300,7 @@ static void mark_copied_by_fork_is_void(struct kunit *test)
 #endif
 
 static struct kunit_case memorizer_cases[] = {
+	KUNIT_CASE(bool_parse),
 	KUNIT_CASE(pool_size_parse),
 	KUNIT_CASE(pool_size_limits),
 #ifdef CONFIG_MEMORIZER_TRACKPIDS
