@@ -23,13 +23,16 @@ usage: ${0##*/} [options]
   -o DIR      output directory: console.log, results.tap (default: build/boottest)
   -n          do not build; use the kernel as it is
   -i          interactive: boot to a shell on this terminal (ssh port printed)
+  -g PORT     with -i: QEMU's gdb stub on 127.0.0.1:PORT, the guest stopped
+              before its first instruction until gdb continues it
+              (gdb -ex 'target remote :PORT' vmlinux)
   -h          this help
 USAGE
 }
 
 kernel="" append="" filter="" suites=$PROJECT_DIR/initramfs/tests smp=2 mem=512M
-timeout_s=1200 out=$BUILD_DIR/boottest build=1 interactive=0
-while getopts "k:a:f:S:s:m:t:o:nih" opt; do
+timeout_s=1200 out=$BUILD_DIR/boottest build=1 interactive=0 gdb_port=""
+while getopts "k:a:f:S:s:m:t:o:nig:h" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	a) append=$OPTARG ;;
@@ -41,11 +44,14 @@ while getopts "k:a:f:S:s:m:t:o:nih" opt; do
 	o) out=$OPTARG ;;
 	n) build=0 ;;
 	i) interactive=1 ;;
+	g) gdb_port=$OPTARG ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
 done
 [[ $smp =~ ^[0-9]+$ && $timeout_s =~ ^[0-9]+$ ]] || mz_die "-s and -t take numbers"
+[ -z "$gdb_port" ] || { [ $interactive -eq 1 ] && [[ $gdb_port =~ ^[0-9]+$ ]]; } ||
+	mz_die "-g takes a port number and goes with -i"
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -72,6 +78,10 @@ grep -q '^CONFIG_MEMORIZER_KUNIT_TEST=y' "$out/root/etc/memorizer/config" && MZ_
 if [ $interactive -eq 1 ]; then
 	mz_qemu "$kernel" "$out/initramfs.cpio.gz" "$MZ_APPEND_BASE memorizer.mode=shell $append" "$smp" "$mem" "$port"
 	mz_say "ssh: scripts/memorizer/guest-ssh.sh -p $port ...; Ctrl-A X quits QEMU"
+	if [ -n "$gdb_port" ]; then
+		MZ_QEMU+=(-gdb "tcp:127.0.0.1:$gdb_port" -S)
+		mz_say "stopped for gdb: gdb -ex 'target remote :$gdb_port' ${kernel%/arch/x86/boot/bzImage}/vmlinux"
+	fi
 	echo "$port" > "$BUILD_DIR/ssh-port"
 	exec "${MZ_QEMU[@]}" -serial mon:stdio
 fi
