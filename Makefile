@@ -23,7 +23,7 @@ KENV := KBUILD_BUILD_USER=memorizer KBUILD_BUILD_HOST=memorizer \
 
 # Goals this Makefile answers itself; everything else goes to the kernel.
 OWN_GOALS := tree deps guestconfig test hosttest boottest kmap kmaptool \
-	distclean-build help-memorizer
+	vm vm-test gdbtest distclean-build help-memorizer
 KGOALS := $(filter-out $(OWN_GOALS),$(MAKECMDGOALS))
 
 .PHONY: __forward $(OWN_GOALS) $(KGOALS)
@@ -65,6 +65,19 @@ boottest: deps
 kmap: deps
 	@$(PROJECT_DIR)/scripts/memorizer/kmap-demo.sh
 
+# The guide's Debian 12 VM on the full kernel of $(BUILD_DIR) (make
+# defconfig memorizer.config): boot it (console here), or test the guide's
+# path end to end.  VM_ARGS passes options (scripts/memorizer/vm.sh -h).
+vm: deps
+	@$(PROJECT_DIR)/scripts/memorizer/vm.sh $(VM_ARGS) boot
+
+vm-test: deps
+	@$(PROJECT_DIR)/scripts/memorizer/vm.sh $(VM_ARGS) test
+
+# gdb on a guest stopped by boottest.sh -i -g (the guide's gdb_doit.sh).
+gdbtest: deps
+	@$(PROJECT_DIR)/scripts/memorizer/tests/test-gdb.sh
+
 distclean-build:
 	rm -rf $(BUILD_DIR)
 
@@ -75,5 +88,8 @@ help-memorizer:
 	@echo '  kmap            boot, record a demo workload, copy the kmap to out/'
 	@echo '  test            host tests and the QEMU/BATS boot test'
 	@echo '  boottest        the boot test only'
+	@echo '  vm              Debian 12 guest on the full kernel (the guide'"'"'s VM)'
+	@echo '  vm-test         the Debian guest path end to end (not in make test)'
+	@echo '  gdbtest         gdb reads the recorder in a stopped guest'
 	@echo '  deps            install the Debian packages the project needs'
 	@echo '  distclean-build remove $(BUILD_DIR)'

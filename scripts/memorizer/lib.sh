@@ -104,6 +104,11 @@ mz_qemu() {
 # Kernel command line every guest gets: serial console, fail fast on oops.
 MZ_APPEND_BASE="console=ttyS0,115200 panic=-1 oops=panic nokaslr loglevel=7"
 
+# The user's guide's GRUB line, verbatim: recording off until enabled, one
+# CPU, a 4 GiB pool (capped at a quarter of memory).  vm.sh boots the
+# Debian guest with it; test-gdb.sh checks its effects.
+MZ_GUIDE_APPEND="memorizer_enabled_boot=no maxcpus=1 split_lock_detect=off no_hash_pointers nokaslr audit=0 loglevel=8 memalloc_size=4 console=tty0 console=ttyS0"
+
 # A guest that dies under an open session is noticed within a minute.
 MZ_SSH_OPTS=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
 	     -o LogLevel=ERROR -o ConnectTimeout=10 -o BatchMode=yes
@@ -247,4 +252,36 @@ mz_boot_ssh() {
 mz_halt() {
 	mz_ssh "$MZ_PORT" reboot -f > /dev/null 2>&1
 	wait $MZ_QPID
+}
+
+# mz_mem_bytes SIZE: QEMU's -m size (512M, 2G, or MiB) in bytes.
+mz_mem_bytes() {
+	case $1 in
+	*[gG]) echo $(( ${1%[gG]} << 30 )) ;;
+	*[mM]) echo $(( ${1%[mM]} << 20 )) ;;
+	*) echo $(( $1 << 20 )) ;;
+	esac
+}
+
+# mz_check_guide_pool CONSOLE POOL_BYTES MEM: check that the guide's
+# memalloc_size=4 gave a pool of min(4 GiB, a quarter of memory): POOL_BYTES
+# is what the kernel uses, MEM is QEMU's -m.  Below 16 GiB the console warns
+# "memalloc_size=4096M is over a quarter of memory; using NM": 4096M shows
+# that 4 means GiB, the pool is those N MiB, and N is a quarter of MEM less
+# the firmware's holes (at most 2 MiB of a quarter here).  Prints what it
+# found; returns non-zero on a mismatch.
+mz_check_guide_pool() {
+	local con=$1 pool=$2 mem quarter used
+
+	mem=$(mz_mem_bytes "$3")
+	quarter=$((mem / 4))
+	if [ $quarter -ge $((4 << 30)) ]; then
+		echo "pool $pool bytes, want 4 GiB ($((4 << 30)))"
+		[ "$pool" -eq $((4 << 30)) ]
+		return
+	fi
+	used=$(tr -d '\r' < "$con" | sed -n 's/.*memalloc_size=4096M is over a quarter of memory; using \([0-9]*\)M$/\1/p' | head -n 1)
+	echo "pool $pool bytes ($((pool >> 20)) MiB); console: 4096M capped to ${used:-?}M; a quarter of $3 is $((quarter >> 20)) MiB"
+	[ -n "$used" ] && [ $((pool >> 20)) -eq "$used" ] &&
+		[ "$pool" -le $quarter ] && [ "$pool" -gt $((quarter - (2 << 20))) ]
 }
