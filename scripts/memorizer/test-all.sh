@@ -42,6 +42,9 @@ if [ "${1:-}" != --host-only ]; then
 	step boottest-pool "$here/boottest.sh" -n -f pool-exhaustion \
 		-a memalloc_size=2M -o "$BUILD_DIR/boottest-pool"
 	step harness "$here/tests/test-boottest.sh"
+	# gdb on the guest stopped by boottest.sh -i -g, with the guide's
+	# GRUB line: its effects read from the recorder's variables.
+	step gdb "$here/tests/test-gdb.sh"
 fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
