@@ -118,6 +118,19 @@ static void heap_up(struct topobj *h, size_t i)
 	}
 }
 
+static void top_add(struct summary *s, const struct topobj *t)
+{
+	if (!s->topn || !t->total)
+		return;
+	if (s->nheap < s->topn) {
+		s->heap[s->nheap] = *t;
+		heap_up(s->heap, s->nheap++);
+	} else if (obj_before(t, &s->heap[0])) {
+		s->heap[0] = *t;
+		heap_down(s->heap, s->nheap, 0);
+	}
+}
+
 static void top_offer(struct summary *s, const struct kobj *o)
 {
 	struct topobj t = {
@@ -128,15 +141,7 @@ static void top_offer(struct summary *s, const struct kobj *o)
 		.comm = o->comm,
 	};
 
-	if (!s->topn || !t.total)
-		return;
-	if (s->nheap < s->topn) {
-		s->heap[s->nheap] = t;
-		heap_up(s->heap, s->nheap++);
-	} else if (obj_before(&t, &s->heap[0])) {
-		s->heap[0] = t;
-		heap_down(s->heap, s->nheap, 0);
-	}
+	top_add(s, &t);
 }
 
 static struct agg *agg_of(struct summary *s, int k, u32 id)
@@ -287,6 +292,84 @@ static void s_finish(void *ctx)
 	pairs_flush(ctx);
 }
 
+static void summary_init(struct summary *s, size_t topn, const struct consumer *c)
+{
+	s->topn = topn;
+	s->c = c;
+	s->heap = xmalloc((s->topn + 1) * sizeof(*s->heap));
+	pairs_grow(s);
+	edges_init(&s->es);
+	pidset_init(&s->pids);
+	spaces_init(&s->ss);
+}
+
+static void summary_free(struct summary *s)
+{
+	free(s->heap);
+	table_free(s->pairs, (size_t)(s->pmask + 1) * sizeof(*s->pairs));
+	for (int k = 0; k < 3; k++)
+		free(s->by[k]);
+	edges_free(&s->es);
+	pidset_free(&s->pids);
+	spaces_free(&s->ss);
+}
+
+/* Another thread's summary of whole objects of the same kmap. */
+static void *s_fork(void *ctx)
+{
+	struct summary *s = ctx, *t = xcalloc(1, sizeof(*t));
+
+	summary_init(t, s->topn, s->c);
+	return t;
+}
+
+/* Everything is a sum, a union or a top list: t's part, added into s. */
+static void s_join(void *ctx, void *part)
+{
+	struct summary *s = ctx, *t = part;
+
+	s_finish(t);
+	s->nobj += t->nobj;
+	s->live += t->live;
+	s->freed += t->freed;
+	s->stubs += t->stubs;
+	s->bytes += t->bytes;
+	s->lines += t->lines;
+	s->reads += t->reads;
+	s->writes += t->writes;
+	s->nholds += t->nholds;
+	for (int k = 0; k < 3; k++) {
+		for (size_t i = 0; i < t->capby[k]; i++) {
+			struct agg *a = &t->by[k][i], *g;
+
+			if (!a->objects)
+				continue;
+			g = agg_of(s, k, (u32)i);
+			g->objects += a->objects;
+			g->live += a->live;
+			g->freed += a->freed;
+			g->bytes += a->bytes;
+			g->reads += a->reads;
+			g->writes += a->writes;
+		}
+	}
+	for (u32 i = 0; i <= t->pmask; i++) {
+		struct pair *b = &t->pairs[i], *p;
+
+		if (!b->used)
+			continue;
+		p = pair_of(s, b->ip, b->cache);
+		p->reads += b->reads;
+		p->writes += b->writes;
+	}
+	for (size_t i = 0; i < t->nheap; i++)
+		top_add(s, &t->heap[i]);
+	pidset_merge(&s->pids, &t->pids);
+	spaces_merge(&s->ss, &t->ss);
+	summary_free(t);
+	free(t);
+}
+
 /* ---- report ------------------------------------------------------------ */
 
 static struct agg *sort_agg;
@@ -384,7 +467,7 @@ static struct fn *fold(struct summary *s, bool by_cache, size_t *nout)
 	struct hmap m;
 
 	/* functions are far fewer than pairs: a table that stays in cache */
-	hmap_init(&m, by_cache ? s->npairs : 0);
+	hmap_init(&m, 0);
 	for (size_t i = 0; i <= s->pmask; i++) {
 		struct pair *p = &s->pairs[i];
 		u64 key, key2;
@@ -397,6 +480,14 @@ static struct fn *fold(struct summary *s, bool by_cache, size_t *nout)
 		sym = sym_index(p->ip);
 		key = sym >= 0 ? (u64)sym : p->ip;
 		key2 = (sym >= 0 ? 1ull << 32 : 0) | (by_cache ? p->cache : 0);
+		if (sym < 0 && by_cache) {
+			/* an IP no symbol folds: its pairs are distinct already */
+			GROW(f, cap, n + 1);
+			f[n] = (struct fn){ .sym = -1, .ip = p->ip, .cache = p->cache,
+					    .reads = p->reads, .writes = p->writes };
+			n++;
+			continue;
+		}
 		v = hmap_put(&m, key, key2, &isnew);
 
 		if (isnew) {
@@ -486,38 +577,28 @@ int cmd_summary(int argc, char **argv)
 	struct summary s = { 0 };
 	struct consumer c = {
 		.obj = s_obj, .acc = s_acc, .end = s_end, .finish = s_finish,
-		.ctx = &s,
+		.fork = s_fork, .join = s_join, .ctx = &s,
 	};
 	int opt;
 
-	s.topn = 10;
-	s.c = &c;
+	size_t topn = 10;
+
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "n:", lo, NULL)) != -1) {
 		if (common_opt(&co, opt, optarg, "summary", usage_text))
 			continue;
 		switch (opt) {
 		case 'n':
-			s.topn = opt_u64("--top", optarg);
-			if (s.topn > 1000000)
+			topn = opt_u64("--top", optarg);
+			if (topn > 1000000)
 				die_usage("--top: at most 1000000");
 			break;
 		}
 	}
 	common_setup(&co);
-	s.heap = xmalloc((s.topn + 1) * sizeof(*s.heap));
-	pairs_grow(&s);
-	edges_init(&s.es);
-	pidset_init(&s.pids);
-	spaces_init(&s.ss);
+	summary_init(&s, topn, &c);
 	read_inputs(argv + optind, argc - optind, &co.ro, &c);
 	report(&s);
 	xfclose_out(stdout, "-");
-	free(s.heap);
-	table_free(s.pairs, (size_t)(s.pmask + 1) * sizeof(*s.pairs));
-	for (int k = 0; k < 3; k++)
-		free(s.by[k]);
-	edges_free(&s.es);
-	pidset_free(&s.pids);
-	spaces_free(&s.ss);
+	summary_free(&s);
 	return 0;
 }

@@ -125,6 +125,8 @@ struct spaces {
 
 void spaces_init(struct spaces *ss);
 void spaces_free(struct spaces *ss);
+/* Adds the spaces of from that ss lacks, after its own. */
+void spaces_merge(struct spaces *ss, const struct spaces *from);
 /* The index of o's space, created (with the spaces it maps) when new. */
 u32 space_of(struct spaces *ss, const struct kobj *o);
 /* A catch-all: va and alloc_ip are the same type number. */
@@ -200,6 +202,8 @@ struct pidset {
 void pidset_init(struct pidset *ps);
 void pidset_add(struct pidset *ps, s64 pid);
 size_t pidset_count(const struct pidset *ps);
+/* Adds the pids of from to ps. */
+void pidset_merge(struct pidset *ps, const struct pidset *from);
 void pidset_free(struct pidset *ps);
 
 #endif /* KMAPTOOL_H */

@@ -301,6 +301,24 @@ void pidset_free(struct pidset *ps)
 	hmap_free(&ps->other);
 }
 
+void pidset_merge(struct pidset *ps, const struct pidset *from)
+{
+	u32 it = 0, val;
+	bool isnew;
+	u64 a, b;
+
+	if (from->nwords > ps->nwords) {
+		size_t old = ps->nwords;
+
+		GROW(ps->bits, ps->nwords, from->nwords);
+		memset(ps->bits + old, 0, (ps->nwords - old) * sizeof(u64));
+	}
+	for (size_t i = 0; i < from->nwords; i++)
+		ps->bits[i] |= from->bits[i];
+	while (hmap_next(&from->other, &it, &a, &b, &val))
+		hmap_put(&ps->other, a, b, &isnew);
+}
+
 size_t pidset_count(const struct pidset *ps)
 {
 	size_t n = ps->other.n;
@@ -471,6 +489,12 @@ static u32 space_get(struct spaces *ss, enum space_kind kind, u32 name)
 	v = hmap_get(&ss->h, kind, name);
 	*v = (u32)ss->n;
 	return (u32)ss->n++;
+}
+
+void spaces_merge(struct spaces *ss, const struct spaces *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		space_get(ss, from->v[i].kind, from->v[i].name);
 }
 
 u32 space_of(struct spaces *ss, const struct kobj *o)

@@ -31,6 +31,14 @@ u64 parse_seq(void)
 	return next_seq++;
 }
 
+u64 parse_seq_blocks(u64 n)
+{
+	u64 first = (next_seq + (1ull << SEQ_BLOCK_BITS) - 1) >> SEQ_BLOCK_BITS;
+
+	next_seq = (first + n) << SEQ_BLOCK_BITS;
+	return first << SEQ_BLOCK_BITS;
+}
+
 __attribute__((format(printf, 1, 2)))
 static bool bad(const char *fmt, ...)
 {
@@ -473,7 +481,7 @@ void deliver(struct delivery *d, struct rec *r)
 		if (d->have)
 			c->end(c->ctx, &d->cur);
 		memcpy(&d->cur, &r->o, KOBJ_PARSED);
-		d->cur.seq = parse_seq();
+		d->cur.seq = d->own_seq ? d->seq++ : parse_seq();
 		d->cur.reads = d->cur.writes = d->cur.naccess = 0;
 		d->cur.stub = false;
 		d->have = true;

@@ -60,6 +60,14 @@ struct consumer {
 	void (*end)(void *ctx, struct kobj *o);
 	void (*finish)(void *ctx);
 	void *ctx;
+	/*
+	 * Optional, for consumers whose result is a sum (summary): fork()
+	 * makes an empty context that another thread feeds with whole objects
+	 * of its own, join() adds it into ctx and frees it.  Objects then
+	 * arrive in no overall order, and their seq only orders them.
+	 */
+	void *(*fork)(void *ctx);
+	void (*join)(void *ctx, void *part);
 	bool need_kmap;	/* refuse CSV input (filter) */
 	bool grouped;	/* set by the reader */
 };
@@ -101,6 +109,8 @@ struct delivery {
 	struct consumer *c;
 	struct kobj cur;
 	bool have;
+	bool own_seq;	/* number objects from seq, not parse_seq() */
+	u64 seq;
 };
 
 /* Hands one record to the consumer, in file order. */
@@ -133,6 +143,12 @@ void parse_report(void);
 void parse_thread_exit(void);
 /* The next object sequence number. */
 u64 parse_seq(void);
+/*
+ * Reserves n blocks of 2^32 sequence numbers after those given so far, for
+ * chunks numbered apart (pool.c); returns the first.
+ */
+u64 parse_seq_blocks(u64 n);
+#define SEQ_BLOCK_BITS 32
 /* A kmap in one thread, delivered as it is parsed. */
 void parse_kmap_serial(struct src *s, struct consumer *c);
 

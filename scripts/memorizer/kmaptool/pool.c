@@ -10,6 +10,12 @@
  * next one is not ready.  The subcommand sees exactly the sequence a single
  * thread would give it, so outputs (and the first error reported) do not
  * depend on the number of threads.
+ *
+ * A consumer that can fork (its result is a sum: summary) is not fed in
+ * order at all: every thread delivers the chunks it parses straight to a
+ * context of its own, with no records in between, and the contexts are
+ * joined at the end.  The main thread still retires chunks in file order,
+ * for the line numbers of errors and to release the input.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -56,6 +62,14 @@ struct pool {
 	bool stop;
 	int nslots;
 	struct slot *slot;
+	u64 seq0;		/* forked: chunk i numbers from seq0 + (i << 32) */
+};
+
+/* A thread's forked consumer (NULL: records for the in-order delivery). */
+struct worker {
+	struct pool *pl;
+	struct consumer c;
+	bool forked;
 };
 
 /* The start of the first object line at or after p (or end). */
@@ -103,9 +117,15 @@ static struct slot *claim(struct pool *pl, bool *done)
 }
 
 /* Parses a claimed chunk (pool unlocked), then hands it over. */
-static void parse_chunk(struct pool *pl, struct slot *sl)
+static void parse_chunk(struct worker *w, struct slot *sl)
 {
+	struct pool *pl = w->pl;
 	struct sink *k = &sl->k;
+	struct delivery d = {
+		.c = &w->c, .own_seq = true,
+		.seq = pl->seq0 + (sl->idx << SEQ_BLOCK_BITS),
+	};
+	struct rec eof = { .kind = R_EOF };
 
 	/*
 	 * A chunk starts at an object line (or the file's start), so it needs
@@ -116,7 +136,10 @@ static void parse_chunk(struct pool *pl, struct slot *sl)
 	k->orphans = false;
 	k->lines = k->nbad = k->norphan = 0;
 	k->failed = false;
+	k->d = w->forked ? &d : NULL;
 	parse_region(k, sl->start, sl->end);
+	if (w->forked)
+		deliver(&d, &eof);
 	pthread_mutex_lock(&pl->mu);
 	sl->ready = true;
 	pthread_cond_broadcast(&pl->cv);
@@ -125,7 +148,8 @@ static void parse_chunk(struct pool *pl, struct slot *sl)
 
 static void *worker(void *arg)
 {
-	struct pool *pl = arg;
+	struct worker *w = arg;
+	struct pool *pl = w->pl;
 
 	for (;;) {
 		struct slot *sl;
@@ -139,7 +163,7 @@ static void *worker(void *arg)
 			parse_thread_exit();
 			return NULL;
 		}
-		parse_chunk(pl, sl);
+		parse_chunk(w, sl);
 	}
 }
 
@@ -172,10 +196,11 @@ void pool_run(struct src *s, struct consumer *c)
 	struct delivery d = { .c = c };
 	struct rec eof = { .kind = R_EOF };
 	pthread_t tid[MAXWORKERS];
+	struct worker w[MAXWORKERS + 1];	/* w[0]: this thread */
 	int nworkers = ncpus() - 1, started = 0;
+	bool forked = c->fork && c->join, failed = false;
 	struct pool pl;
 	u64 base = 0;
-	bool failed = false;
 	char *tail, *end, err[sizeof(pl.slot->k.err)];
 
 	memset(&pl, 0, sizeof(pl));
@@ -185,8 +210,17 @@ void pool_run(struct src *s, struct consumer *c)
 	pl.body_end = body_end(s);
 	pl.nslots = 4 * (nworkers + 1);
 	pl.slot = xcalloc((size_t)pl.nslots, sizeof(*pl.slot));
-	for (int i = 0; i < nworkers; i++)
-		if (pthread_create(&tid[started], NULL, worker, &pl) == 0)
+	if (forked)	/* every chunk, and the tail after them */
+		pl.seq0 = parse_seq_blocks(s->mapsize / CHUNK + 2);
+	for (int i = 0; i <= nworkers; i++) {
+		w[i].pl = &pl;
+		w[i].c = *c;
+		w[i].forked = forked;
+		if (forked && i)
+			w[i].c.ctx = c->fork(c->ctx);
+	}
+	for (int i = 1; i <= nworkers; i++)
+		if (pthread_create(&tid[started], NULL, worker, &w[i]) == 0)
 			started++;
 
 	for (u64 idx = 0; !failed; idx++) {
@@ -202,7 +236,7 @@ void pool_run(struct src *s, struct consumer *c)
 			mine = claim(&pl, &done);
 			if (mine) {
 				pthread_mutex_unlock(&pl.mu);
-				parse_chunk(&pl, mine);
+				parse_chunk(&w[0], mine);
 				pthread_mutex_lock(&pl.mu);
 				continue;
 			}
@@ -216,7 +250,7 @@ void pool_run(struct src *s, struct consumer *c)
 		}
 		pthread_mutex_unlock(&pl.mu);
 
-		for (p = sl->k.buf, e = p + sl->k.n; p < e;) {
+		for (p = sl->k.buf, e = p + sl->k.n; !forked && p < e;) {
 			struct rec *r = (struct rec *)p;
 
 			p += rec_size(r->kind);
@@ -245,6 +279,10 @@ void pool_run(struct src *s, struct consumer *c)
 
 	/* The tail, after every chunk: padded copy, same state. */
 	tail = NULL;
+	if (forked) {
+		d.own_seq = true;
+		d.seq = pl.seq0 + (pl.claimed << SEQ_BLOCK_BITS);
+	}
 	if (pl.body_end < s->map + s->mapsize) {
 		size_t n = (size_t)(s->map + s->mapsize - pl.body_end);
 		struct sink k = { .d = &d, .lines = base };
@@ -260,6 +298,8 @@ void pool_run(struct src *s, struct consumer *c)
 			parse_fail(s, k.errline, k.err);
 	}
 	deliver(&d, &eof);
+	for (int i = 1; forked && i <= nworkers; i++)
+		c->join(c->ctx, w[i].c.ctx);
 	free(tail);
 	for (int i = 0; i < pl.nslots; i++)
 		free(pl.slot[i].k.buf);
