@@ -723,24 +723,31 @@ static const char digits2[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+/* Digits counted first, so that they go straight to their place. */
 char *fmt_u64(char *p, u64 v)
 {
-	char tmp[20];
-	char *e = tmp + sizeof(tmp), *q = e;
+	static const u64 pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+		10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+		100000000000ull, 1000000000000ull, 10000000000000ull,
+		100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+		100000000000000000ull, 1000000000000000000ull,
+		10000000000000000000ull,
+	};
+	/* floor(log10(2^bits)): the digits, or one more than them */
+	unsigned t = ((64 - (unsigned)__builtin_clzll(v | 1)) * 1233) >> 12;
+	char *e = p + t + ((v | 1) >= pow10[t]), *q = e;
 
 	while (v >= 100) {
 		q -= 2;
 		memcpy(q, digits2 + (v % 100) * 2, 2);
 		v /= 100;
 	}
-	if (v >= 10) {
-		q -= 2;
-		memcpy(q, digits2 + v * 2, 2);
-	} else {
-		*--q = (char)('0' + v);
-	}
-	memcpy(p, q, (size_t)(e - q));
-	return p + (e - q);
+	if (v >= 10)
+		memcpy(q - 2, digits2 + v * 2, 2);
+	else
+		q[-1] = (char)('0' + v);
+	return e;
 }
 
 char *fmt_s64(char *p, s64 v)
@@ -752,14 +759,32 @@ char *fmt_s64(char *p, s64 v)
 	return fmt_u64(p, (u64)v);
 }
 
+/* The 8 hex digits of x as text, the first digit in the low byte. */
+static inline u64 hex_digits8(u32 x)
+{
+	u64 v = x;
+
+	v = (v | v << 16) & 0x0000ffff0000ffffull;
+	v = (v | v << 8) & 0x00ff00ff00ff00ffull;
+	v = (v | v << 4) & 0x0f0f0f0f0f0f0f0full;	/* byte i: nibble i */
+	v += 0x3030303030303030ull +
+	     39 * (((v + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull);
+	return __builtin_bswap64(v);
+}
+
+/* Without a loop: two 8-byte stores, the first cut to the digits shown. */
 char *fmt_hex(char *p, u64 v)
 {
-	static const char hex[] = "0123456789abcdef";
-	int n = v ? (67 - __builtin_clzll(v)) / 4 : 1;
+	unsigned n = v ? (67 - (unsigned)__builtin_clzll(v)) / 4 : 1;
+	u64 hi = hex_digits8((u32)(v >> 32)), lo = hex_digits8((u32)v);
 
-	for (int i = n - 1; i >= 0; i--) {
-		p[i] = hex[v & 15];
-		v >>= 4;
+	if (n > 8) {
+		hi >>= 8 * (16 - n);
+		memcpy(p, &hi, 8);
+		memcpy(p + n - 8, &lo, 8);
+	} else {
+		lo >>= 8 * (8 - n);
+		memcpy(p, &lo, 8);
 	}
 	return p + n;
 }

@@ -158,7 +158,10 @@ static inline void ob_mem(struct obuf *o, const void *s, size_t n)
 	o->n += n;
 }
 
-/* Decimal and hex (no 0x) at p; return the end.  At most 20 bytes. */
+/*
+ * Decimal and hex (no 0x) at p; return the end.  They store at most 20
+ * bytes from p (fmt_hex() 16, past the digits too).
+ */
 char *fmt_u64(char *p, u64 v);
 char *fmt_s64(char *p, s64 v);
 char *fmt_hex(char *p, u64 v);
