@@ -660,6 +660,20 @@ void json_str(FILE *f, const char *s, size_t len)
 
 #define OB_SIZE (1u << 20)
 
+/* The writer thread and its queue. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct obuf *head, *tail;	/* buffers to write, in order */
+	pthread_t tid;
+	int nopen;		/* obufs open: the thread stops with the last */
+	bool running, quit;
+} wr = {
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.work = PTHREAD_COND_INITIALIZER,
+	.done = PTHREAD_COND_INITIALIZER,
+};
+
 void ob_open(struct obuf *o, const char *path)
 {
 	memset(o, 0, sizeof(*o));
@@ -674,6 +688,9 @@ void ob_open(struct obuf *o, const char *path)
 	}
 	o->cap = OB_SIZE;
 	o->b = xmalloc(o->cap);
+	pthread_mutex_lock(&wr.mu);
+	wr.nopen++;
+	pthread_mutex_unlock(&wr.mu);
 }
 
 static void ob_write(struct obuf *o, const char *s, size_t n)
@@ -692,30 +709,110 @@ static void ob_write(struct obuf *o, const char *s, size_t n)
 	}
 }
 
+static void *writer(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&wr.mu);
+	for (;;) {
+		struct obuf *o = wr.head;
+
+		if (!o) {
+			if (wr.quit)
+				break;
+			pthread_cond_wait(&wr.work, &wr.mu);
+			continue;
+		}
+		wr.head = o->wnext;
+		if (!wr.head)
+			wr.tail = NULL;
+		pthread_mutex_unlock(&wr.mu);
+		ob_write(o, o->wb, o->wn);
+		pthread_mutex_lock(&wr.mu);
+		o->spare = o->wb;
+		o->wb = NULL;
+		pthread_cond_broadcast(&wr.done);
+	}
+	pthread_mutex_unlock(&wr.mu);
+	return NULL;
+}
+
+/* Until the writer has o's last buffer on its way (wr.mu held). */
+static void ob_wait(struct obuf *o)
+{
+	while (o->wb)
+		pthread_cond_wait(&wr.done, &wr.mu);
+}
+
 void ob_flush(struct obuf *o)
 {
-	ob_write(o, o->b, o->n);
+	if (!o->n)
+		return;
+	pthread_mutex_lock(&wr.mu);
+	ob_wait(o);
+	if (!wr.running) {
+		wr.quit = false;
+		wr.running = pthread_create(&wr.tid, NULL, writer, NULL) == 0;
+	}
+	if (!wr.running) {	/* no thread: write it here */
+		pthread_mutex_unlock(&wr.mu);
+		ob_write(o, o->b, o->n);
+		o->n = 0;
+		return;
+	}
+	o->wb = o->b;
+	o->wn = o->n;
+	o->wnext = NULL;
+	if (wr.tail)
+		wr.tail->wnext = o;
+	else
+		wr.head = o;
+	wr.tail = o;
+	pthread_cond_signal(&wr.work);
+	o->b = o->spare ? o->spare : xmalloc(o->cap);
+	o->spare = NULL;
+	pthread_mutex_unlock(&wr.mu);
 	o->n = 0;
+}
+
+/* Everything o was given is written. */
+static void ob_sync(struct obuf *o)
+{
+	ob_flush(o);
+	pthread_mutex_lock(&wr.mu);
+	ob_wait(o);
+	pthread_mutex_unlock(&wr.mu);
 }
 
 void ob_mem_slow(struct obuf *o, const void *s, size_t n)
 {
-	ob_flush(o);
 	if (n >= o->cap) {
+		ob_sync(o);
 		ob_write(o, s, n);
 		return;
 	}
+	ob_flush(o);
 	memcpy(o->b, s, n);
 	o->n = n;
 }
 
 void ob_close(struct obuf *o)
 {
-	ob_flush(o);
+	ob_sync(o);
 	if (o->fd != 1 && close(o->fd))
 		die("%s: write error: %s", o->path, strerror(errno));
 	free(o->b);
-	o->b = NULL;
+	free(o->spare);
+	o->b = o->spare = NULL;
+	pthread_mutex_lock(&wr.mu);
+	if (--wr.nopen == 0 && wr.running) {
+		wr.quit = true;
+		pthread_cond_signal(&wr.work);
+		pthread_mutex_unlock(&wr.mu);
+		pthread_join(wr.tid, NULL);
+		pthread_mutex_lock(&wr.mu);
+		wr.running = false;
+	}
+	pthread_mutex_unlock(&wr.mu);
 }
 
 static const char digits2[] =

@@ -123,11 +123,22 @@ void json_str(FILE *f, const char *s, size_t len);
 
 /* ---- fast output: a buffer written with write(2) ----------------------- */
 
+/*
+ * A full buffer goes to a writer thread (util.c) while the next one fills:
+ * copying hundreds of MB into the page cache costs about as much as
+ * formatting them, and the two then overlap.  One buffer per obuf is at
+ * the writer at a time, so each file's bytes keep their order.
+ */
 struct obuf {
 	int fd;
 	const char *path;
 	char *b;
 	size_t n, cap;
+	/* with the writer (under its lock) */
+	char *wb;		/* being written, or NULL */
+	size_t wn;
+	char *spare;		/* written: the next b */
+	struct obuf *wnext;	/* queue of buffers to write */
 };
 
 void ob_open(struct obuf *o, const char *path);	/* "-": stdout */
