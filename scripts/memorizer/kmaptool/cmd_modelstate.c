@@ -47,6 +47,9 @@ struct ms {
 	struct esc *json;	/* by string id: a JSON string, in a quoted CSV field */
 	size_t capjson;
 	const struct consumer *c;
+	u64 idseq;	/* the object whose NODE_ID id[] holds */
+	char id[24];	/* "MO_<seq>", written once for all its rows */
+	size_t idlen;
 };
 
 /* The JSON string of id, its quotes doubled for the quoted CSV field. */
@@ -101,6 +104,18 @@ static void ob_csv(struct obuf *o, const char *s, size_t len)
 	ob_mem(o, "\"", 1);
 }
 
+/* The NODE_ID of object seq at p (24 bytes of room). */
+static char *put_mo(struct ms *m, char *p, u64 seq)
+{
+	if (seq != m->idseq || !m->idlen) {
+		memcpy(m->id, "MO_", 3);
+		m->idlen = (size_t)(fmt_u64(m->id + 3, seq) - m->id);
+		m->idseq = seq;
+	}
+	memcpy(p, m->id, sizeof(m->id));
+	return p + m->idlen;
+}
+
 #define OB_LIT(o, lit) ob_mem((o), (lit), sizeof(lit) - 1)
 #define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
@@ -119,8 +134,8 @@ static void write_resource(struct ms *m, const struct kobj *o)
 	const struct esc *type = &t, *slab = &s, *comm = &c, *nt = &n;
 	char *p = ob_room(&m->ms, 400 + type->len + slab->len + comm->len + nt->len);
 
-	p = PUT(p, "RESOURCE,MO_");
-	p = fmt_u64(p, o->seq);
+	p = PUT(p, "RESOURCE,");
+	p = put_mo(m, p, o->seq);
 	p = PUT(p, ",MO,,,,\"{\"\"mo\"\":\"\"0x");
 	p = fmt_hex(p, o->va);
 	*p++ = '_';
@@ -159,8 +174,7 @@ static void write_resource(struct ms *m, const struct kobj *o)
 	ob_done(&m->ms, p);
 
 	p = ob_room(&m->nodes, 64);
-	p = PUT(p, "MO_");
-	p = fmt_u64(p, o->seq);
+	p = put_mo(m, p, o->seq);
 	p = PUT(p, ",RESOURCE,MO,");
 	p = fmt_u64(p, o->size);
 	*p++ = '\n';
@@ -171,16 +185,15 @@ static void write_subset(struct ms *m, const struct kobj *o, const struct space 
 {
 	char *p = ob_room(&m->ms, 64 + sp->idlen);
 
-	p = PUT(p, ",,,SUBSET,MO_");
-	p = fmt_u64(p, o->seq);
+	p = PUT(p, ",,,SUBSET,");
+	p = put_mo(m, p, o->seq);
 	*p++ = ',';
 	memcpy(p, sp->id, sp->idlen);
 	p = PUT(p + sp->idlen, ",{}\n");
 	ob_done(&m->ms, p);
 
 	p = ob_room(&m->rels, 64 + sp->idlen);
-	p = PUT(p, "MO_");
-	p = fmt_u64(p, o->seq);
+	p = put_mo(m, p, o->seq);
 	*p++ = ',';
 	memcpy(p, sp->id, sp->idlen);
 	p = PUT(p + sp->idlen, ",SUBSET,,\n");
@@ -195,8 +208,8 @@ static void write_hold(struct ms *m, s64 pid, u64 seq, bool allocated,
 
 	p = PUT(p, ",,,HOLD,PD_");
 	p = fmt_s64(p, pid);
-	p = PUT(p, ",MO_");
-	p = fmt_u64(p, seq);
+	*p++ = ',';
+	p = put_mo(m, p, seq);
 	if (allocated)
 		p = PUT(p, ",\"{\"\"allocated\"\":true,\"\"reads\"\":");
 	else
@@ -210,8 +223,8 @@ static void write_hold(struct ms *m, s64 pid, u64 seq, bool allocated,
 	p = ob_room(&m->rels, 100);
 	p = PUT(p, "PD_");
 	p = fmt_s64(p, pid);
-	p = PUT(p, ",MO_");
-	p = fmt_u64(p, seq);
+	*p++ = ',';
+	p = put_mo(m, p, seq);
 	p = PUT(p, ",HOLD,");
 	p = fmt_u64(p, reads);
 	*p++ = ',';
