@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -682,6 +683,18 @@ void ob_open(struct obuf *o, const char *path)
 		o->fd = 1;
 		o->path = "<stdout>";
 	} else {
+		struct stat st;
+
+		/*
+		 * A file of ours from an earlier run is replaced, not
+		 * truncated: ext4 writes a file truncated and written again
+		 * to disk when it is closed (auto_da_alloc), which would cost
+		 * the writer a good part of its time.  Anything else (a link,
+		 * a device, a file with other names) is opened as it is.
+		 */
+		if (!lstat(path, &st) && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+		    st.st_uid == geteuid())
+			unlink(path);
 		o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
 		if (o->fd < 0)
 			die("%s: %s", path, strerror(errno));
@@ -820,7 +833,24 @@ static const char digits2[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-/* Digits counted first, so that they go straight to their place. */
+/* The 8 decimal digits of v < 10^8 as text, the first in the low byte. */
+static inline u64 dec_digits8(u32 v)
+{
+	/* two 4-digit lanes, then 2-digit, then 1-digit: divisions as products */
+	u64 x = (v / 10000) | (u64)(v % 10000) << 32;
+	u64 h = ((x * 10486) >> 20) & 0x0000007f0000007full;
+
+	x = h | (x - h * 100) << 16;
+	h = ((x * 103) >> 10) & 0x000f000f000f000full;
+	x = h | (x - h * 10) << 8;
+	return x + 0x3030303030303030ull;
+}
+
+/*
+ * The digits are counted first, then written with one or two 8-byte
+ * stores (the first cut to the digits shown); 17 digits and more, rare,
+ * a pair at a time.
+ */
 char *fmt_u64(char *p, u64 v)
 {
 	static const u64 pow10[20] = {
@@ -833,8 +863,22 @@ char *fmt_u64(char *p, u64 v)
 	};
 	/* floor(log10(2^bits)): the digits, or one more than them */
 	unsigned t = ((64 - (unsigned)__builtin_clzll(v | 1)) * 1233) >> 12;
-	char *e = p + t + ((v | 1) >= pow10[t]), *q = e;
+	unsigned n = t + ((v | 1) >= pow10[t]);
+	char *e = p + n, *q = e;
+	u64 hi, lo;
 
+	if (n <= 8) {
+		lo = dec_digits8((u32)v) >> 8 * (8 - n);
+		memcpy(p, &lo, 8);
+		return e;
+	}
+	if (n <= 16) {
+		hi = dec_digits8((u32)(v / 100000000)) >> 8 * (16 - n);
+		lo = dec_digits8((u32)(v % 100000000));
+		memcpy(p, &hi, 8);
+		memcpy(p + n - 8, &lo, 8);
+		return e;
+	}
 	while (v >= 100) {
 		q -= 2;
 		memcpy(q, digits2 + (v % 100) * 2, 2);
