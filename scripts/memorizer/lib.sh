@@ -266,7 +266,7 @@ mz_mem_bytes() {
 # mz_check_guide_pool CONSOLE POOL_BYTES MEM: check that the guide's
 # memalloc_size=4 gave a pool of min(4 GiB, a quarter of memory): POOL_BYTES
 # is what the kernel uses, MEM is QEMU's -m.  Below 16 GiB the console warns
-# "memalloc_size=4096M is over a quarter of memory; using NM": 4096M shows
+# "memalloc_size=4096M is over a quarter of memory ...; using NM": 4096M shows
 # that 4 means GiB, the pool is those N MiB, and N is a quarter of MEM less
 # the firmware's holes (at most 2 MiB of a quarter here).  Prints what it
 # found; returns non-zero on a mismatch.
@@ -280,7 +280,7 @@ mz_check_guide_pool() {
 		[ "$pool" -eq $((4 << 30)) ]
 		return
 	fi
-	used=$(tr -d '\r' < "$con" | sed -n 's/.*memalloc_size=4096M is over a quarter of memory; using \([0-9]*\)M$/\1/p' | head -n 1)
+	used=$(tr -d '\r' < "$con" | sed -n 's/.*memalloc_size=4096M is over a quarter of memory.*; using \([0-9]*\)M$/\1/p' | head -n 1)
 	echo "pool $pool bytes ($((pool >> 20)) MiB); console: 4096M capped to ${used:-?}M; a quarter of $3 is $((quarter >> 20)) MiB"
 	[ -n "$used" ] && [ $((pool >> 20)) -eq "$used" ] &&
 		[ "$pool" -le $quarter ] && [ "$pool" -gt $((quarter - (2 << 20))) ]

@@ -42,7 +42,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/test-gdb.XXXXXX")
 qpid=""
 cleanup() {
 	[ -z "$qpid" ] || { kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; }
-	rm -rf "$work"
+	[ "${MZ_KEEP:-0}" = 1 ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
