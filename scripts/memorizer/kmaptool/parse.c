@@ -391,7 +391,7 @@ static bool decode_acc(struct fld *f, int nf, int first, struct kacc *a)
 		n = hexlen(q);						\
 		if (n - 1 > 15 || q[n] != ',')				\
 			return NULL;					\
-		dst = hexn(q, n);					\
+		dst = hexn16(q, n);					\
 		q += n + 1;						\
 	} while (0)
 #define FAST_DEC(dst, term)						\

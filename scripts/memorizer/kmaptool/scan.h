@@ -85,6 +85,27 @@ static inline size_t strfield(const char *p)
 	}
 }
 
+/*
+ * The n (1..16) hex digits at p, known valid, all 16 bytes at once: to
+ * nibbles, nibble pairs to bytes, the bytes as a big-endian number, the
+ * bytes after the digits shifted out.
+ */
+#define HAVE_HEXN16
+static inline __attribute__((always_inline)) u64 hexn16(const char *p, unsigned n)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)p);
+	__m128i lo = _mm_and_si128(x, _mm_set1_epi8(0x0f));
+	__m128i af = _mm_and_si128(_mm_srli_epi16(x, 6), _mm_set1_epi8(1));
+	/* '0'-'9' -> 0-9; 'a'-'f' and 'A'-'F' (bit 6 set) -> 10-15 */
+	__m128i nib = _mm_add_epi8(lo, _mm_add_epi8(_mm_slli_epi16(af, 3), af));
+	__m128i bytes = _mm_and_si128(_mm_or_si128(_mm_slli_epi16(nib, 4),
+						   _mm_srli_epi16(nib, 8)),
+				      _mm_set1_epi16(0x00ff));
+	u64 v = (u64)_mm_cvtsi128_si64(_mm_packus_epi16(bytes, bytes));
+
+	return __builtin_bswap64(v) >> (4 * (16 - n));
+}
+
 #else
 
 /* Portable: the same, 8 bytes at a time in a u64. */
@@ -173,6 +194,10 @@ static inline __attribute__((always_inline)) u64 hexn(const char *p, unsigned n)
 		return hex8(p, n);
 	return hex8(p, n - 8) << 32 | hex8(p + n - 8, 8);
 }
+
+#ifndef HAVE_HEXN16
+#define hexn16 hexn
+#endif
 
 /* n (1..8) decimal digits at p, known valid. */
 static inline __attribute__((always_inline)) u64 dec8(const char *p, unsigned n)
