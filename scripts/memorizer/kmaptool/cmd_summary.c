@@ -66,7 +66,11 @@ struct summary {
 	u32 nbatch;
 	struct topobj *heap;	/* min-heap: heap[0] is the weakest of the top */
 	size_t nheap, topn;
-	struct edgeset es;
+	struct edgeset es;	/* (object, pid) edges, ungrouped input */
+	/* The current object's accessing pids (grouped input): its HOLD edges. */
+	s64 apid[8];
+	u32 napid;
+	struct hmap apids;	/* ...beyond the first 8 */
 	struct pidset pids;	/* the PDs */
 	struct spaces ss;	/* the model's resource spaces */
 	const struct consumer *c;
@@ -227,6 +231,37 @@ static void pairs_flush(struct summary *s)
 	s->nbatch = 0;
 }
 
+/*
+ * An access by pid to the current object (grouped input): a HOLD edge if
+ * the pid is new to the object, unless it is the allocator's own, counted
+ * with the object.  A count and the set of pids is all summary needs of
+ * the edges, so no edge is kept.
+ */
+static void note_pid(struct summary *s, const struct kobj *o, s64 pid)
+{
+	const u32 nscan = sizeof(s->apid) / sizeof(s->apid[0]);
+	bool isnew;
+
+	if (s->napid < nscan) {
+		for (u32 i = 0; i < s->napid; i++)
+			if (s->apid[i] == pid)
+				return;
+		s->apid[s->napid] = pid;
+	} else {
+		if (s->napid == nscan) {
+			hmap_clear(&s->apids);
+			for (u32 i = 0; i < nscan; i++)
+				hmap_put(&s->apids, (u64)s->apid[i], 0, &isnew);
+		}
+		hmap_put(&s->apids, (u64)pid, 0, &isnew);
+		if (!isnew)
+			return;
+	}
+	s->napid++;
+	s->nholds += !(pid == o->pid && obj_has_owner(o));
+	pidset_add(&s->pids, pid);
+}
+
 static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
 {
 	struct summary *s = ctx;
@@ -238,7 +273,10 @@ static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
 	s->batch[s->nbatch++] = (struct pair){ a->ip, o->slab, 1, a->reads, a->writes };
 	if (s->nbatch == PAIR_BATCH)
 		pairs_flush(s);
-	edges_add(&s->es, o, 0, a);
+	if (s->c->grouped)
+		note_pid(s, o, a->pid);
+	else
+		edges_add(&s->es, o, 0, a);
 }
 
 static void flush_edges(struct summary *s)
@@ -283,7 +321,7 @@ static void s_end(void *ctx, struct kobj *o)
 	space_of(&s->ss, o);
 	s->nholds += obj_has_owner(o);
 	if (s->c->grouped)
-		flush_edges(s);
+		s->napid = 0;
 }
 
 static void s_finish(void *ctx)
@@ -299,6 +337,7 @@ static void summary_init(struct summary *s, size_t topn, const struct consumer *
 	s->heap = xmalloc((s->topn + 1) * sizeof(*s->heap));
 	pairs_grow(s);
 	edges_init(&s->es);
+	hmap_init(&s->apids, 16);
 	pidset_init(&s->pids);
 	spaces_init(&s->ss);
 }
@@ -310,6 +349,7 @@ static void summary_free(struct summary *s)
 	for (int k = 0; k < 3; k++)
 		free(s->by[k]);
 	edges_free(&s->es);
+	hmap_free(&s->apids);
 	pidset_free(&s->pids);
 	spaces_free(&s->ss);
 }
@@ -459,68 +499,78 @@ static int cmp_fn(const void *a, const void *b)
 	return strcmp(str_show(x->cache), str_show(y->cache));
 }
 
-/* Folds the (IP, cache) pairs into functions, or (function, cache) pairs. */
-static struct fn *fold(struct summary *s, bool by_cache, size_t *nout)
-{
-	struct fn *f = NULL;
-	size_t n = 0, cap = 0;
-	struct hmap m;
+/* Functions, or (function, cache) pairs, folded from the (IP, cache) pairs. */
+struct folded {
+	struct fn *f;
+	size_t n, cap;
+	bool by_cache;
+	struct hmap m;	/* (function, cache) -> index in f */
+};
 
-	/* functions are far fewer than pairs: a table that stays in cache */
-	hmap_init(&m, 0);
+static void fold_add(struct folded *d, long sym, const struct pair *p)
+{
+	u32 cache = d->by_cache ? p->cache : 0;
+	bool isnew = true;
+	u32 *v = NULL;
+	struct fn *f;
+
+	/* an IP no symbol folds: its (IP, cache) pairs are distinct already */
+	if (sym >= 0 || !d->by_cache)
+		v = hmap_put(&d->m, sym >= 0 ? (u64)sym : p->ip,
+			     (sym >= 0 ? 1ull << 32 : 0) | cache, &isnew);
+	if (isnew) {
+		if (d->n == d->cap)
+			GROW(d->f, d->cap, d->n + 1);
+		if (v)
+			*v = (u32)d->n;
+		d->f[d->n] = (struct fn){ .sym = sym, .ip = sym >= 0 ? 0 : p->ip,
+					  .cache = cache };
+		f = &d->f[d->n++];
+	} else {
+		f = &d->f[*v];
+	}
+	f->reads += p->reads;
+	f->writes += p->writes;
+}
+
+/* Both foldings in one pass over the pairs. */
+static void fold(struct summary *s, struct folded *fns, struct folded *pairs)
+{
+	memset(fns, 0, sizeof(*fns));
+	memset(pairs, 0, sizeof(*pairs));
+	pairs->by_cache = true;
+	/* functions are far fewer than pairs: tables that stay in cache */
+	hmap_init(&fns->m, 0);
+	hmap_init(&pairs->m, 0);
+	GROW(pairs->f, pairs->cap, (size_t)s->npairs + 1);	/* at most one each */
 	for (size_t i = 0; i <= s->pmask; i++) {
 		struct pair *p = &s->pairs[i];
-		u64 key, key2;
-		bool isnew;
 		long sym;
-		u32 *v;
 
 		if (!p->used)
 			continue;
 		sym = sym_index(p->ip);
-		key = sym >= 0 ? (u64)sym : p->ip;
-		key2 = (sym >= 0 ? 1ull << 32 : 0) | (by_cache ? p->cache : 0);
-		if (sym < 0 && by_cache) {
-			/* an IP no symbol folds: its pairs are distinct already */
-			GROW(f, cap, n + 1);
-			f[n] = (struct fn){ .sym = -1, .ip = p->ip, .cache = p->cache,
-					    .reads = p->reads, .writes = p->writes };
-			n++;
-			continue;
-		}
-		v = hmap_put(&m, key, key2, &isnew);
-
-		if (isnew) {
-			GROW(f, cap, n + 1);
-			*v = (u32)n;
-			memset(&f[n], 0, sizeof(f[n]));
-			f[n].sym = sym;
-			f[n].ip = sym >= 0 ? 0 : p->ip;
-			f[n].cache = by_cache ? p->cache : 0;
-			n++;
-		}
-		f[*v].reads += p->reads;
-		f[*v].writes += p->writes;
+		fold_add(fns, sym, p);
+		fold_add(pairs, sym, p);
 	}
-	hmap_free(&m);
+	hmap_free(&fns->m);
+	hmap_free(&pairs->m);
 	/* only the top are shown: there may be 10^5 pairs */
-	sort_top(f, n, s->topn, sizeof(*f), cmp_fn);
-	*nout = n;
-	return f;
+	sort_top(fns->f, fns->n, s->topn, sizeof(*fns->f), cmp_fn);
+	sort_top(pairs->f, pairs->n, s->topn, sizeof(*pairs->f), cmp_fn);
 }
 
-static void print_fns(struct summary *s, bool by_cache)
+static void print_fns(struct summary *s, struct folded *d)
 {
-	size_t n;
-	struct fn *f = fold(s, by_cache, &n);
+	struct fn *f = d->f;
 
-	if (by_cache)
+	if (d->by_cache)
 		printf("\ntop %zu (function, cache) pairs:\n", s->topn);
 	else
 		printf("\ntop %zu accessing functions:\n", s->topn);
 	printf("  %12s %12s %12s  %s\n", "accesses", "reads", "writes",
-	       by_cache ? "function cache" : "function");
-	for (size_t i = 0; i < n && i < s->topn; i++) {
+	       d->by_cache ? "function cache" : "function");
+	for (size_t i = 0; i < d->n && i < s->topn; i++) {
 		char name[SYMBUF];
 
 		if (f[i].sym >= 0)
@@ -531,7 +581,7 @@ static void print_fns(struct summary *s, bool by_cache)
 		       (unsigned long long)(f[i].reads + f[i].writes),
 		       (unsigned long long)f[i].reads,
 		       (unsigned long long)f[i].writes, name);
-		if (by_cache)
+		if (d->by_cache)
 			printf(" %s", str_show(f[i].cache));
 		putchar('\n');
 	}
@@ -540,6 +590,7 @@ static void print_fns(struct summary *s, bool by_cache)
 
 static void report(struct summary *s)
 {
+	struct folded fns, pairs;
 	size_t npd = pidset_count(&s->pids), nmap = 0;
 
 	printf("objects: %llu (live %llu, freed %llu", (unsigned long long)s->nobj,
@@ -562,8 +613,9 @@ static void report(struct summary *s)
 	print_by(s, 1, "slab cache");
 	print_by(s, 2, "command");
 	print_top_objects(s);
-	print_fns(s, false);
-	print_fns(s, true);
+	fold(s, &fns, &pairs);
+	print_fns(s, &fns);
+	print_fns(s, &pairs);
 }
 
 int cmd_summary(int argc, char **argv)
