@@ -200,37 +200,49 @@ static void write_subset(struct ms *m, const struct kobj *o, const struct space 
 	ob_done(&m->rels, p);
 }
 
-/* pid HOLD object seq, with the pid's reads and writes of it. */
+/*
+ * pid HOLD object seq, with the pid's reads and writes of it.  The row in
+ * PREFIX_relationships.csv repeats the ids and numbers of the one in
+ * PREFIX.csv: copied from there (fixed-size copies, within the room asked
+ * for), not formatted again.
+ */
 static void write_hold(struct ms *m, s64 pid, u64 seq, bool allocated,
 		       u64 reads, u64 writes)
 {
-	char *p = ob_room(&m->ms, 160);
+	char *p = ob_room(&m->ms, 200), *ids, *r, *w, *q;
+	size_t nids, nr, nw;
 
-	p = PUT(p, ",,,HOLD,PD_");
-	p = fmt_s64(p, pid);
-	*p++ = ',';
-	p = put_mo(m, p, seq);
-	if (allocated)
-		p = PUT(p, ",\"{\"\"allocated\"\":true,\"\"reads\"\":");
-	else
-		p = PUT(p, ",\"{\"\"reads\"\":");
-	p = fmt_u64(p, reads);
-	p = PUT(p, ",\"\"writes\"\":");
-	p = fmt_u64(p, writes);
-	p = PUT(p, "}\"\n");
-	ob_done(&m->ms, p);
-
-	p = ob_room(&m->rels, 100);
+	p = PUT(p, ",,,HOLD,");
+	ids = p;
 	p = PUT(p, "PD_");
 	p = fmt_s64(p, pid);
 	*p++ = ',';
 	p = put_mo(m, p, seq);
-	p = PUT(p, ",HOLD,");
+	nids = (size_t)(p - ids);
+	if (allocated)
+		p = PUT(p, ",\"{\"\"allocated\"\":true,\"\"reads\"\":");
+	else
+		p = PUT(p, ",\"{\"\"reads\"\":");
+	r = p;
 	p = fmt_u64(p, reads);
-	*p++ = ',';
+	nr = (size_t)(p - r);
+	p = PUT(p, ",\"\"writes\"\":");
+	w = p;
 	p = fmt_u64(p, writes);
-	*p++ = '\n';
-	ob_done(&m->rels, p);
+	nw = (size_t)(p - w);
+	p = PUT(p, "}\"\n");
+	ob_done(&m->ms, p);
+
+	q = ob_room(&m->rels, 160);
+	memcpy(q, ids, 64);
+	q = PUT(q + nids, ",HOLD,");
+	memcpy(q, r, 24);
+	q += nr;
+	*q++ = ',';
+	memcpy(q, w, 24);
+	q += nw;
+	*q++ = '\n';
+	ob_done(&m->rels, q);
 }
 
 static void m_obj(void *ctx, struct kobj *o)
