@@ -867,6 +867,16 @@ char *fmt_u64(char *p, u64 v)
 	char *e = p + n, *q = e;
 	u64 hi, lo;
 
+	if (n <= 4) {	/* most counts: two pairs of digits from the table */
+		u32 h = ((u32)v * 5243) >> 19, w;	/* v / 100 */
+		u16 a, b;
+
+		memcpy(&a, digits2 + 2 * h, 2);
+		memcpy(&b, digits2 + 2 * ((u32)v - 100 * h), 2);
+		w = (a | (u32)b << 16) >> 8 * (4 - n);
+		memcpy(p, &w, 4);
+		return e;
+	}
 	if (n <= 8) {
 		lo = dec_digits8((u32)v) >> 8 * (8 - n);
 		memcpy(p, &lo, 8);

@@ -20,6 +20,7 @@
 typedef uint64_t u64;
 typedef int64_t s64;
 typedef uint32_t u32;
+typedef uint16_t u16;
 
 #define KT_NAME "kmaptool"
 
