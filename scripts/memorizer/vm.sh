@@ -251,8 +251,10 @@ fi
 
 # The modules make modules_install put in the image load.
 if grep -q '^CONFIG_MODULES=y' "$config"; then
-	mod=$(grep -m1 -o '[^/]*\.ko$' "$tree/modules.order" 2>/dev/null)
-	mod=${mod%.ko}
+	# One that loads on any machine (defconfig's netfilter ones), else the first.
+	mod=$(sed 's|.*/||; s|\.k\{0,1\}o$||' "$tree/modules.order" 2>/dev/null |
+	      grep -m1 -x -E 'xt_mark|nf_log_syslog|xt_LOG')
+	[ -n "$mod" ] || mod=$(sed -n '1{s|.*/||; s|\.k\{0,1\}o$||; p}' "$tree/modules.order" 2>/dev/null)
 	g "test -f /lib/modules/\$(uname -r)/modules.dep && modprobe $mod && grep -q '^$mod ' /proc/modules && modprobe -r $mod"
 	result $? "modules installed for $krel: modprobe and modprobe -r $mod"
 fi
