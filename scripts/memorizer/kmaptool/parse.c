@@ -253,11 +253,79 @@ static inline u32 stab_hash(u64 w0, u64 w1, u32 len1)
 		      w1 * 0xc2b2ae3d27d4eb4full) >> 40);
 }
 
+/*
+ * The four strings that end an object line (alloc_type, command,
+ * slabname, new_alloc_type) repeat together: a few hundred different
+ * tails in millions of lines.  A tail this thread has seen, the same bytes
+ * up to the newline, gives the four ids with one lookup instead of four.
+ */
+#define TAIL_WORDS 6	/* tails of up to 48 bytes, the newline included */
+
+struct tslot {
+	u64 w[TAIL_WORDS];
+	u32 len;	/* 0: empty */
+	u32 id[4];	/* type, comm, slab, new_type */
+};
+
+static __thread struct tslot *ttab;
+static __thread u32 ttab_mask, ttab_n;
+
 void parse_thread_exit(void)
 {
 	free(stab);
 	stab = NULL;
 	stab_mask = stab_n = 0;
+	free(ttab);
+	ttab = NULL;
+	ttab_mask = ttab_n = 0;
+}
+
+/* The key of the tail of len bytes at p (len <= 8 * TAIL_WORDS). */
+static inline void tail_key(const char *p, size_t len, u64 *w)
+{
+	for (int i = 0; i < TAIL_WORDS; i++) {
+		size_t have = len > 8 * (size_t)i ? len - 8 * (size_t)i : 0;
+
+		w[i] = ld8(p + 8 * i) & lomask[have < 8 ? have : 8];
+	}
+}
+
+static inline u32 tail_hash(const u64 *w, u32 len)
+{
+	u64 h = len;
+
+	for (int i = 0; i < TAIL_WORDS; i++)
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
+	return (u32)(h >> 40);
+}
+
+/* The tail's slot: the one holding it, or the empty one it would take. */
+static inline struct tslot *tail_slot(const u64 *w, u32 len)
+{
+	u32 j = tail_hash(w, len) & ttab_mask;
+
+	for (;; j = (j + 1) & ttab_mask) {
+		struct tslot *t = &ttab[j];
+		u64 d = t->len ^ len;
+
+		for (int i = 0; i < TAIL_WORDS; i++)
+			d |= t->w[i] ^ w[i];
+		if (!d || !t->len)
+			return t;
+	}
+}
+
+static void ttab_grow(void)
+{
+	struct tslot *old = ttab;
+	u32 oldn = ttab ? ttab_mask + 1 : 0, n = oldn ? oldn * 2 : 1024;
+
+	ttab = xcalloc(n, sizeof(*ttab));
+	ttab_mask = n - 1;
+	for (u32 i = 0; i < oldn; i++)
+		if (old[i].len)
+			*tail_slot(old[i].w, old[i].len) = old[i];
+	free(old);
 }
 
 static void stab_grow(void)
@@ -433,6 +501,9 @@ static inline const char *fast_acc(const char *q, struct kacc *a)
 /* An object line with exactly 11 plain fields; NULL: decode_obj() judges. */
 static inline const char *fast_obj(const char *q, struct kobj *o)
 {
+	struct tslot *t = NULL;
+	u64 w[TAIL_WORDS];
+	const char *tq;
 	unsigned n;
 	size_t l;
 	u64 pid;
@@ -444,6 +515,23 @@ static inline const char *fast_obj(const char *q, struct kobj *o)
 	FAST_DEC(o->alloc_index, ',');
 	FAST_DEC(o->free_index, ',');
 	FAST_HEX(o->free_ip);
+	/* a tail seen before: the same ids, and the same end */
+	l = nlfield(q) + 1;
+	if (l <= 8 * TAIL_WORDS) {
+		if ((ttab_n + 1) * 2 > ttab_mask + 1 || !ttab)
+			ttab_grow();
+		tail_key(q, l, w);
+		t = tail_slot(w, (u32)l);
+		if (t->len) {
+			o->type = t->id[0];
+			o->comm = t->id[1];
+			o->slab = t->id[2];
+			o->new_type = t->id[3];
+			o->pid = (s64)pid;
+			return q + l;
+		}
+	}
+	tq = q;
 	l = strfield(q);
 	if (q[l] != ',')
 		return NULL;
@@ -467,7 +555,17 @@ static inline const char *fast_obj(const char *q, struct kobj *o)
 	o->new_type = intern_field(q, l, true);
 	o->pid = (s64)pid;
 	q += l;
-	return q + (*q == '\r') + 1;
+	q += (*q == '\r') + 1;
+	if (t) {	/* the tail, valid: remembered */
+		memcpy(t->w, w, sizeof(t->w));
+		t->len = (u32)(q - tq);
+		t->id[0] = o->type;
+		t->id[1] = o->comm;
+		t->id[2] = o->slab;
+		t->id[3] = o->new_type;
+		ttab_n++;
+	}
+	return q;
 }
 
 /* ---- delivery -------------------------------------------------------- */

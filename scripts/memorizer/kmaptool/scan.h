@@ -85,6 +85,18 @@ static inline size_t strfield(const char *p)
 	}
 }
 
+/* Length of the rest of a line: up to its '\n'. */
+static inline size_t nlfield(const char *p)
+{
+	for (size_t i = 0;; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(p + i));
+		u32 m = (u32)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+
+		if (m)
+			return i + (unsigned)__builtin_ctz(m);
+	}
+}
+
 /*
  * The n (1..16) hex digits at p, known valid, all 16 bytes at once: to
  * nibbles, nibble pairs to bytes, the bytes as a big-endian number, the
@@ -167,6 +179,17 @@ static inline size_t strfield(const char *p)
 {
 	for (size_t i = 0;; i += 8) {
 		u64 x = ld8(p + i), m = eq_mask(x, ',') | eq_mask(x, '\n');
+
+		if (m)
+			return i + ((unsigned)__builtin_ctzll(m) >> 3);
+	}
+}
+
+/* Length of the rest of a line: up to its '\n'. */
+static inline size_t nlfield(const char *p)
+{
+	for (size_t i = 0;; i += 8) {
+		u64 m = eq_mask(ld8(p + i), '\n');
 
 		if (m)
 			return i + ((unsigned)__builtin_ctzll(m) >> 3);
