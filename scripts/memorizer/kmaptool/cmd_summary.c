@@ -137,8 +137,14 @@ static void top_add(struct summary *s, const struct topobj *t)
 
 static void top_offer(struct summary *s, const struct kobj *o)
 {
-	struct topobj t = {
-		.total = o->reads + o->writes, .reads = o->reads,
+	u64 total = o->reads + o->writes;
+	struct topobj t;
+
+	/* most objects are below the weakest of a full top list */
+	if (s->nheap && s->nheap == s->topn && total < s->heap[0].total)
+		return;
+	t = (struct topobj){
+		.total = total, .reads = o->reads,
 		.writes = o->writes, .size = o->size, .va = o->va,
 		.alloc_index = o->alloc_index, .seq = o->seq,
 		.alloc_ip = o->alloc_ip, .type = o->type, .slab = o->slab,
