@@ -511,24 +511,69 @@ struct folded {
 	size_t n, cap;
 	bool by_cache;
 	struct hmap m;	/* (function, cache) -> index in f */
+	/* entries that need no folding: only the best k kept, a heap */
+	struct fn *top;	/* the last in cmp_fn()'s order on top */
+	size_t ntop, k;
 };
+
+static void fn_swap(struct fn *a, struct fn *b)
+{
+	struct fn t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Keeps f if it is among the k best offered so far. */
+static void top_fn(struct folded *d, const struct fn *f)
+{
+	size_t i, n = d->ntop;
+	struct fn *h = d->top;
+
+	if (n < d->k) {
+		h[n] = *f;
+		for (i = d->ntop++; i && cmp_fn(&h[(i - 1) / 2], &h[i]) < 0; i = (i - 1) / 2)
+			fn_swap(&h[(i - 1) / 2], &h[i]);
+		return;
+	}
+	if (!n || f->reads + f->writes < h[0].reads + h[0].writes ||
+	    cmp_fn(f, &h[0]) >= 0)
+		return;
+	h[0] = *f;
+	for (i = 0;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < n && cmp_fn(&h[l], &h[m]) > 0)
+			m = l;
+		if (r < n && cmp_fn(&h[r], &h[m]) > 0)
+			m = r;
+		if (m == i)
+			break;
+		fn_swap(&h[i], &h[m]);
+		i = m;
+	}
+}
 
 static void fold_add(struct folded *d, long sym, const struct pair *p)
 {
 	u32 cache = d->by_cache ? p->cache : 0;
-	bool isnew = true;
-	u32 *v = NULL;
 	struct fn *f;
+	bool isnew;
+	u32 *v;
 
 	/* an IP no symbol folds: its (IP, cache) pairs are distinct already */
-	if (sym >= 0 || !d->by_cache)
-		v = hmap_put(&d->m, sym >= 0 ? (u64)sym : p->ip,
-			     (sym >= 0 ? 1ull << 32 : 0) | cache, &isnew);
+	if (sym < 0 && d->by_cache) {
+		struct fn e = { .sym = -1, .ip = p->ip, .cache = cache,
+				.reads = p->reads, .writes = p->writes };
+
+		top_fn(d, &e);
+		return;
+	}
+	v = hmap_put(&d->m, sym >= 0 ? (u64)sym : p->ip,
+		     (sym >= 0 ? 1ull << 32 : 0) | cache, &isnew);
 	if (isnew) {
-		if (d->n == d->cap)
-			GROW(d->f, d->cap, d->n + 1);
-		if (v)
-			*v = (u32)d->n;
+		GROW(d->f, d->cap, d->n + 1);
+		*v = (u32)d->n;
 		d->f[d->n] = (struct fn){ .sym = sym, .ip = sym >= 0 ? 0 : p->ip,
 					  .cache = cache };
 		f = &d->f[d->n++];
@@ -539,16 +584,17 @@ static void fold_add(struct folded *d, long sym, const struct pair *p)
 	f->writes += p->writes;
 }
 
-/* Both foldings in one pass over the pairs. */
+/* Both foldings in one pass over the pairs; the top of each sorted first. */
 static void fold(struct summary *s, struct folded *fns, struct folded *pairs)
 {
 	memset(fns, 0, sizeof(*fns));
 	memset(pairs, 0, sizeof(*pairs));
 	pairs->by_cache = true;
+	pairs->k = s->topn;
+	pairs->top = xmalloc((s->topn + 1) * sizeof(*pairs->top));
 	/* functions are far fewer than pairs: tables that stay in cache */
 	hmap_init(&fns->m, 0);
 	hmap_init(&pairs->m, 0);
-	GROW(pairs->f, pairs->cap, (size_t)s->npairs + 1);	/* at most one each */
 	for (size_t i = 0; i <= s->pmask; i++) {
 		struct pair *p = &s->pairs[i];
 		long sym;
@@ -561,6 +607,10 @@ static void fold(struct summary *s, struct folded *fns, struct folded *pairs)
 	}
 	hmap_free(&fns->m);
 	hmap_free(&pairs->m);
+	GROW(pairs->f, pairs->cap, pairs->n + pairs->ntop + 1);
+	memcpy(pairs->f + pairs->n, pairs->top, pairs->ntop * sizeof(*pairs->top));
+	pairs->n += pairs->ntop;
+	free(pairs->top);
 	/* only the top are shown: there may be 10^5 pairs */
 	sort_top(fns->f, fns->n, s->topn, sizeof(*fns->f), cmp_fn);
 	sort_top(pairs->f, pairs->n, s->topn, sizeof(*pairs->f), cmp_fn);
