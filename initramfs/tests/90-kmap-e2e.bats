@@ -43,7 +43,7 @@ load lib/memorizer
 	awk -F, -v b="$b" '$9 == "mzpd_beta" && $2 == b' /tmp/mz-e2e.new | grep -q .
 	# the access rows the window added or changed: both pids, no interrupt
 	# context (-1), nobody else's (not this test's shell, not init)
-	comm -13 /tmp/mz-e2e.acc0 /tmp/mz-e2e.acc1 | cut -d, -f6 | sort -u > /tmp/mz-e2e.apids
+	only_in /tmp/mz-e2e.acc1 /tmp/mz-e2e.acc0 | cut -d, -f6 | sort -u > /tmp/mz-e2e.apids
 	grep -qx "$a" /tmp/mz-e2e.apids
 	grep -qx "$b" /tmp/mz-e2e.apids
 	! grep -qx -- -1 /tmp/mz-e2e.apids

@@ -19,7 +19,8 @@ usage: ${0##*/} [options]
   -S DIR      take the suites from DIR (default: initramfs/tests)
   -s N        number of vCPUs (default: 2)
   -m MEM      guest memory (default: 512M)
-  -t SECONDS  give up after SECONDS (default: 1200)
+  -t SECONDS  a hang: no test result for SECONDS (default: 900)
+  -T SECONDS  give up after SECONDS in all (default: 3600)
   -o DIR      output directory: console.log, results.tap (default: build/boottest)
   -n          do not build; use the kernel as it is
   -i          interactive: boot to a shell on this terminal (ssh port printed)
@@ -31,7 +32,7 @@ USAGE
 }
 
 kernel="" append="" filter="" suites=$PROJECT_DIR/initramfs/tests smp=2 mem=512M
-timeout_s=1200 out=$BUILD_DIR/boottest build=1 interactive=0 gdb_port=""
+timeout_s=900 total_s=3600 out=$BUILD_DIR/boottest build=1 interactive=0 gdb_port=""
 while getopts "k:a:f:S:s:m:t:o:nig:h" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
@@ -41,6 +42,7 @@ while getopts "k:a:f:S:s:m:t:o:nig:h" opt; do
 	s) smp=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
+	T) total_s=$OPTARG ;;
 	o) out=$OPTARG ;;
 	n) build=0 ;;
 	i) interactive=1 ;;
@@ -49,7 +51,8 @@ while getopts "k:a:f:S:s:m:t:o:nig:h" opt; do
 	*) usage >&2; exit 2 ;;
 	esac
 done
-[[ $smp =~ ^[0-9]+$ && $timeout_s =~ ^[0-9]+$ ]] || mz_die "-s and -t take numbers"
+[[ $smp =~ ^[0-9]+$ && $timeout_s =~ ^[0-9]+$ && $total_s =~ ^[0-9]+$ ]] ||
+	mz_die "-s, -t and -T take numbers"
 [ -z "$gdb_port" ] || { [ $interactive -eq 1 ] && [[ $gdb_port =~ ^[0-9]+$ ]]; } ||
 	mz_die "-g takes a port number and goes with -i"
 
@@ -91,17 +94,21 @@ mz_qemu "$kernel" "$out/initramfs.cpio.gz" "$MZ_APPEND_BASE memorizer.mode=test 
 mz_say "booting $(basename "$kernel") with ${#files[@]} suite(s), -smp $smp -m $mem (console: $console)"
 start=$SECONDS
 # A backstop only: the loop below keeps the deadline by the wall clock.
-timeout --signal=KILL $((timeout_s + 60)) "${MZ_QEMU[@]}" -monitor none \
+timeout --signal=KILL $((total_s + 60)) "${MZ_QEMU[@]}" -monitor none \
 	-serial "file:$console" -serial "file:$tap" < /dev/null > "$out/qemu.log" 2>&1 &
 qpid=$!
 echo "$port" > "$BUILD_DIR/ssh-port"
 
 # While the guest runs: stop at once when the console shows that the run
 # cannot succeed; once the guest has reported, fetch files over ssh (the
-# host-side checks), then let it power off.
+# host-side checks), then let it power off.  A hang is a run that makes no
+# progress (the TAP stream does not grow) for -t seconds: a slow host only
+# makes each test slower.
 host_results=()
-hostchecks_done=0 fatal="" timed_out=0 init_at=""
+hostchecks_done=0 fatal="" timed_out="" init_at="" tap_size=0 progress=$SECONDS
 while kill -0 $qpid 2>/dev/null; do
+	size=$(stat -c %s "$tap" 2>/dev/null || echo 0)
+	[ "$size" = "$tap_size" ] || { tap_size=$size; progress=$SECONDS; }
 	if [ -z "$init_at" ] && grep -a -q '^init: started' "$console" 2>/dev/null; then
 		init_at=$((SECONDS - start))
 		mz_say "boot to /init: ${init_at} s"
@@ -110,8 +117,12 @@ while kill -0 $qpid 2>/dev/null; do
 		kill $qpid 2>/dev/null
 		break
 	fi
-	if [ $((SECONDS - start)) -ge "$timeout_s" ]; then
-		timed_out=1
+	if [ $((SECONDS - progress)) -ge "$timeout_s" ]; then
+		timed_out="no test result for ${timeout_s}s (hang)"
+	elif [ $((SECONDS - start)) -ge "$total_s" ]; then
+		timed_out="the guest did not finish within ${total_s}s"
+	fi
+	if [ -n "$timed_out" ]; then
 		kill $qpid 2>/dev/null
 		break
 	fi
@@ -166,8 +177,8 @@ running=$(tr -d '\r' 2>/dev/null < "$tap" | awk '
 	END { if (n != "") print n " " name }')
 during=${running:+, during test $running}
 [ -z "$fatal" ] || verdict+=("$fatal$during")
-if [ $timed_out -eq 1 ] || [ $qrc -eq 137 ]; then
-	verdict+=("timeout: the guest did not finish within ${timeout_s}s (hang)$during")
+if [ -n "$timed_out" ] || [ $qrc -eq 137 ]; then
+	verdict+=("timeout: ${timed_out:-the guest did not finish within ${total_s}s}$during")
 elif [ -z "$fatal" ] && [ $reported -eq 0 ]; then
 	if [ $qrc -eq 0 ]; then
 		verdict+=("$(mz_reset_reason "$console" "$dbg")$during; the guest never reported")

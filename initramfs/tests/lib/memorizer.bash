@@ -46,3 +46,13 @@ mz_select() {
 		/^ / { if (on) print; next }
 		{ on = ($5 >= lo && $5 <= hi) || ($5 in keep); if (on) print }'
 }
+
+# only_in A B: the lines of file A that are not in file B (busybox has no comm).
+only_in() {
+	awk 'NR == FNR { b[$0] = 1; next } !($0 in b)' "$2" "$1"
+}
+
+# in_both A B: the lines of file A that are also in file B.
+in_both() {
+	awk 'NR == FNR { b[$0] = 1; next } $0 in b' "$2" "$1"
+}
