@@ -208,7 +208,13 @@ void pool_run(struct src *s, struct consumer *c)
 	pthread_cond_init(&pl.cv, NULL);
 	pl.next = s->map;
 	pl.body_end = body_end(s);
-	pl.nslots = 4 * (nworkers + 1);
+	/*
+	 * Chunks parsed ahead of the oldest one not done.  In order, their
+	 * records wait in memory.  Forked, nothing does but their mapped pages
+	 * (released in order): a wide window lets the other threads go on
+	 * while one is off its CPU, as happens on a busy machine.
+	 */
+	pl.nslots = (forked ? 32 : 4) * (nworkers + 1);
 	pl.slot = xcalloc((size_t)pl.nslots, sizeof(*pl.slot));
 	if (forked)	/* every chunk, and the tail after them */
 		pl.seq0 = parse_seq_blocks(s->mapsize / CHUNK + 2);
