@@ -129,9 +129,10 @@ mz_scp() {
 # mz_wait_ssh PORT SECONDS PID [CONSOLE]: wait until the guest answers over
 # ssh, at most SECONDS by the wall clock.  Fails at once when QEMU (PID)
 # has exited or CONSOLE shows that the guest cannot answer; the cause is
-# printed on stdout.
+# printed on stdout.  Each try is given MZ_SSH_TRY seconds (default 10; a
+# full kernel's sshd under TCG needs more).
 mz_wait_ssh() {
-	local port=$1 deadline=$((SECONDS + $2)) pid=$3 con=${4:-} left why
+	local port=$1 deadline=$((SECONDS + $2)) pid=$3 con=${4:-} left why try=${MZ_SSH_TRY:-10}
 
 	while :; do
 		kill -0 "$pid" 2>/dev/null || { echo "QEMU exited"; return 1; }
@@ -141,7 +142,7 @@ mz_wait_ssh() {
 		fi
 		left=$((deadline - SECONDS))
 		[ $left -gt 0 ] || break
-		[ $left -lt 10 ] || left=10
+		[ $left -lt $try ] || left=$try
 		timeout -s KILL $((left + 1)) ssh "${MZ_SSH_OPTS[@]}" -o ConnectTimeout=$left \
 			-i "$SSH_DIR/id_ed25519" -p "$port" root@127.0.0.1 true 2>/dev/null && return 0
 		[ $SECONDS -lt $deadline ] || break
