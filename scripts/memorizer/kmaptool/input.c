@@ -22,7 +22,7 @@ static u32 noslab;
 /* A mapped kmap is parsed on every CPU; a pipe in this thread. */
 static void read_kmap(struct src *s, struct consumer *c)
 {
-	if (s->map && pool_wanted())
+	if (s->map && pool_wanted(c))
 		pool_run(s, c);
 	else
 		parse_kmap_serial(s, c);

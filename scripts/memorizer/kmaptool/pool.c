@@ -42,9 +42,23 @@ static int ncpus(void)
 	return n < 1 ? 1 : n;
 }
 
-bool pool_wanted(void)
+/*
+ * A forked consumer (summary) has each thread fill tables of its own,
+ * probed at random and joined at the end: work that one thread does not
+ * do.  That pays on idle CPUs.  When the run queue already fills every
+ * CPU (a load average at or above their number), a thread more only adds
+ * that work, so one thread reads.  KMAPTOOL_THREADS, when set, decides.
+ */
+bool pool_wanted(const struct consumer *c)
 {
-	return ncpus() > 1;
+	const char *e = getenv("KMAPTOOL_THREADS");
+	int n = ncpus();
+	double load;
+
+	if (n > 1 && c->fork && !(e && *e) && getloadavg(&load, 1) == 1 &&
+	    load >= n)
+		return false;
+	return n > 1;
 }
 
 struct slot {

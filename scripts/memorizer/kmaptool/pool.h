@@ -7,7 +7,8 @@
 
 #include "parse.h"
 
-bool pool_wanted(void);
+/* Whether to parse a mapped kmap for c on several CPUs. */
+bool pool_wanted(const struct consumer *c);
 /* Parses a mapped kmap in chunks on every CPU, delivering in order to c. */
 void pool_run(struct src *s, struct consumer *c);
 
