@@ -184,10 +184,18 @@ assemble
 image_s=$((SECONDS - image_t0))
 [ "$cmd" != image ] || exit 0
 
-# KVM when this user can open /dev/kvm, else TCG.
+# KVM when it works, else TCG.  /dev/kvm may open and still not run a
+# vCPU (nested KVM that cannot set an MSR QEMU asks for aborts QEMU at
+# reset): QEMU stopped with -S must still be up after 3 s.
 accel=tcg cpu=max
 if [ $tcg -eq 0 ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	accel=kvm cpu=host
+	timeout 3 qemu-system-x86_64 -accel kvm -cpu host -machine q35 -m 64 -nodefaults \
+		-display none -S < /dev/null > "$out/kvm-probe.log" 2>&1
+	if [ $? -eq 124 ]; then
+		accel=kvm cpu=host
+	else
+		mz_say "KVM does not run here ($(head -n 1 "$out/kvm-probe.log")): TCG"
+	fi
 fi
 [ -n "$wait_s" ] || { [ $accel = kvm ] && wait_s=600 || wait_s=1800; }
 if [ $accel = tcg ]; then
