@@ -189,8 +189,8 @@ image_s=$((SECONDS - image_t0))
 # reset): QEMU stopped with -S must still be up after 3 s.
 accel=tcg cpu=max
 if [ $tcg -eq 0 ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	timeout 3 qemu-system-x86_64 -accel kvm -cpu host -machine q35 -m 64 -nodefaults \
-		-display none -S < /dev/null > "$out/kvm-probe.log" 2>&1
+	(timeout 3 qemu-system-x86_64 -accel kvm -cpu host -machine q35 -m 64 -nodefaults \
+		-display none -S < /dev/null) > "$out/kvm-probe.log" 2>&1
 	if [ $? -eq 124 ]; then
 		accel=kvm cpu=host
 	else
@@ -245,6 +245,7 @@ boot_t0=$SECONDS
 timeout --signal=KILL $((wait_s + 1800)) "${qemu[@]}" -monitor none -serial "file:$console" \
 	< /dev/null > "$out/qemu.log" 2>&1 &
 qpid=$!
+trap 'kill $qpid 2>/dev/null' EXIT
 if ! why=$(mz_wait_ssh "$port" "$wait_s" $qpid "$console"); then
 	result 1 "boots to ssh: $why (console: $console)"
 	tail -n 8 "$console" 2>/dev/null | tr -d '\r' | sed 's/^/#   /'
