@@ -26,18 +26,24 @@ enum memorizer_type {
 };
 
 #ifdef CONFIG_MEMORIZER
-#include <linux/jump_label.h>
+#include <linux/compiler.h>
 
-DECLARE_STATIC_KEY_FALSE(memorizer_access_key);
+extern bool memorizer_access_on;
 void memorizer_access(unsigned long addr, size_t size, bool write,
 		      unsigned long ip);
 
-/* KASAN's check of every access: count it while access recording is on. */
+/*
+ * KASAN's check of every access: count it while access recording is on.
+ * A flag, not a static key: switching a key rewrites this branch in every
+ * KASAN check with text_poke_bp() while all CPUs run through them, each
+ * trapping on the INT3 of every check it makes meanwhile (see
+ * mz_set_log_accesses()).
+ */
 static __always_inline void memorizer_check_access(unsigned long addr,
 						   size_t size, bool write,
 						   unsigned long ip)
 {
-	if (static_branch_unlikely(&memorizer_access_key))
+	if (unlikely(READ_ONCE(memorizer_access_on)))
 		memorizer_access(addr, size, write, ip);
 }
 

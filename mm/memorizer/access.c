@@ -48,7 +48,6 @@
 #include <linux/context_tracking.h>
 #include <linux/cpu.h>
 #include <linux/hash.h>
-#include <linux/jump_label.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
@@ -62,7 +61,8 @@
 #include "../slab.h"
 #include "memorizer.h"
 
-DEFINE_STATIC_KEY_FALSE(memorizer_access_key);
+/* Whether KASAN calls memorizer_access(); see mz_set_log_accesses(). */
+bool memorizer_access_on __read_mostly;
 
 static u32 *mz_page_map;		/* pfn -> 1 + pool slot index */
 static unsigned long mz_page_map_pfns;
@@ -680,14 +680,29 @@ out:
 	mz_preempt_enable();
 }
 
-/* Switch access recording on or off (the static key may sleep). */
+/**
+ * mz_set_log_accesses - switch access recording on or off
+ * @on: the new state
+ *
+ * KASAN tests a flag rather than a static key.  Switching a key rewrote
+ * the branch in each of KASAN's checks with text_poke_bp(): every check
+ * any CPU made during a switch trapped on the INT3 (3.6 million traps in
+ * a hundred switches under QEMU TCG), and on a defconfig kernel under
+ * QEMU TCG, with the other vCPU busy, a run of switches reset the guest
+ * with a triple fault while recording was off, when the hook returns at
+ * once and only the patching ran.  A switch is now a store; the flag is
+ * one load in a check that already loads the shadow.
+ *
+ * Turning it off waits for a grace period, so that once the write returns
+ * no access is being counted: the hook runs with preemption off, or on a
+ * kernel without preemption.  Process context.
+ */
 void mz_set_log_accesses(bool on)
 {
 	WRITE_ONCE(mz_log_accesses, on);
-	if (on && mz_ready)
-		static_branch_enable(&memorizer_access_key);
-	else if (!on)
-		static_branch_disable(&memorizer_access_key);
+	WRITE_ONCE(memorizer_access_on, on && READ_ONCE(mz_ready));
+	if (!on)
+		synchronize_rcu();
 }
 
 /* Memory the access maps took at boot. */
@@ -732,7 +747,7 @@ void __init mz_access_init(void)
 		o->state = MZ_LIVE;
 	}
 	if (mz_log_accesses)
-		static_branch_enable(&memorizer_access_key);
+		WRITE_ONCE(memorizer_access_on, true);
 }
 
 /* Sort the globals registered at boot so that accesses can find them. */
