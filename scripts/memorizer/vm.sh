@@ -190,7 +190,7 @@ image_s=$((SECONDS - image_t0))
 accel=tcg cpu=max
 if [ $tcg -eq 0 ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	(timeout 3 qemu-system-x86_64 -accel kvm -cpu host -machine q35 -m 64 -nodefaults \
-		-display none -S < /dev/null) > "$out/kvm-probe.log" 2>&1
+		-display none -S < /dev/null; exit $?) > "$out/kvm-probe.log" 2>&1
 	if [ $? -eq 124 ]; then
 		accel=kvm cpu=host
 	else
