@@ -19,7 +19,7 @@ usage: ${0##*/} [options]
   -S DIR      take the suites from DIR (default: initramfs/tests)
   -s N        number of vCPUs (default: 2)
   -m MEM      guest memory (default: 512M)
-  -t SECONDS  a hang: no test result for SECONDS (default: 900)
+  -t SECONDS  a hang: no progress for SECONDS (default: 900)
   -T SECONDS  give up after SECONDS in all (default: 3600)
   -o DIR      output directory: console.log, results.tap (default: build/boottest)
   -n          do not build; use the kernel as it is
@@ -102,13 +102,13 @@ echo "$port" > "$BUILD_DIR/ssh-port"
 # While the guest runs: stop at once when the console shows that the run
 # cannot succeed; once the guest has reported, fetch files over ssh (the
 # host-side checks), then let it power off.  A hang is a run that makes no
-# progress (the TAP stream does not grow) for -t seconds: a slow host only
-# makes each test slower.
+# progress (neither the TAP stream nor the console grows; each test's start
+# is logged on both) for -t seconds: a slow host only makes each step slower.
 host_results=()
-hostchecks_done=0 fatal="" timed_out="" init_at="" tap_size=0 progress=$SECONDS
+hostchecks_done=0 fatal="" timed_out="" init_at="" sizes="" progress=$SECONDS
 while kill -0 $qpid 2>/dev/null; do
-	size=$(stat -c %s "$tap" 2>/dev/null || echo 0)
-	[ "$size" = "$tap_size" ] || { tap_size=$size; progress=$SECONDS; }
+	size=$(stat -c %s "$tap" "$console" 2>/dev/null | tr '\n' ' ')
+	[ "$size" = "$sizes" ] || { sizes=$size; progress=$SECONDS; }
 	if [ -z "$init_at" ] && grep -a -q '^init: started' "$console" 2>/dev/null; then
 		init_at=$((SECONDS - start))
 		mz_say "boot to /init: ${init_at} s"
@@ -118,7 +118,7 @@ while kill -0 $qpid 2>/dev/null; do
 		break
 	fi
 	if [ $((SECONDS - progress)) -ge "$timeout_s" ]; then
-		timed_out="no test result for ${timeout_s}s (hang)"
+		timed_out="no progress for ${timeout_s}s (hang)"
 	elif [ $((SECONDS - start)) -ge "$total_s" ]; then
 		timed_out="the guest did not finish within ${total_s}s"
 	fi
