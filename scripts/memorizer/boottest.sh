@@ -176,6 +176,13 @@ running=$(tr -d '\r' 2>/dev/null < "$tap" | awk '
 	/^(not )?ok [0-9]+ / { if ($0 ~ "^(not )?ok " n " ") n = "" }
 	END { if (n != "") print n " " name }')
 during=${running:+, during test $running}
+# The formatter that logs each test's start runs in a process of its own:
+# a guest that dies at once may not have logged it.  Name the last result.
+if [ -z "$running" ] && [ $reported -eq 0 ]; then
+	last=$(tr -d '\r' 2>/dev/null < "$tap" | grep -E '^(not )?ok [0-9]+ ' | tail -n 1)
+	[ -z "$last" ] || during=", after test ${last#ok }"
+	during=${during/after test not ok /after failed test }
+fi
 [ -z "$fatal" ] || verdict+=("$fatal$during")
 if [ -n "$timed_out" ] || [ $qrc -eq 137 ]; then
 	verdict+=("timeout: ${timed_out:-the guest did not finish within ${total_s}s}$during")
