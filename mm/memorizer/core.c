@@ -344,10 +344,12 @@ void memorizer_slab_page(struct kmem_cache *s, void *addr)
 
 	if (!READ_ONCE(mz_ready))
 		return;
+	preempt_disable();	/* a table walker: see mz_clear() */
 	o = mz_table_lookup(&mz_table, (unsigned long)addr, false);
 	if (o)
 		WRITE_ONCE(o->new_type, (s->flags & SLAB_KMALLOC) ?
 			   MEM_KMALLOC : MEM_KMEM_CACHE);
+	preempt_enable();
 }
 
 void memorizer_kmalloc_large(const void *obj, size_t size, int node,
@@ -357,9 +359,11 @@ void memorizer_kmalloc_large(const void *obj, size_t size, int node,
 
 	if (!obj || !mz_recording())
 		return;
+	preempt_disable();	/* a table walker: see mz_clear() */
 	pages = mz_table_lookup(&mz_table, (unsigned long)obj, false);
 	if (pages)
 		WRITE_ONCE(pages->new_type, MEM_KMALLOC);
+	preempt_enable();
 	mz_record(node == NUMA_NO_NODE ? MEM_KMALLOC : MEM_KMALLOC_ND,
 		  (unsigned long)obj, size, ip, 0);
 }
@@ -406,13 +410,15 @@ void memorizer_retype(const void *addr, enum memorizer_type type, size_t size,
 
 	if (!addr || !mz_recording())
 		return;
+	preempt_disable();	/* a table walker: see mz_clear() */
 	o = mz_table_lookup(&mz_table, (unsigned long)addr, false);
-	if (!o)
-		return;
-	o->type = type;
-	o->alloc_ip = mz_ip_encode(ip);
-	if (size)
-		o->size = size;
+	if (o) {
+		o->type = type;
+		o->alloc_ip = mz_ip_encode(ip);
+		if (size)
+			o->size = size;
+	}
+	preempt_enable();
 }
 
 void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip)
@@ -456,11 +462,16 @@ void memorizer_register_global(const void *addr, size_t size)
 u64 mz_alloc_index_of(const void *va, bool nested)
 {
 	struct mz_obj *o;
+	u64 index = 0;
 
 	if (!READ_ONCE(mz_ready))
 		return 0;
+	preempt_disable();	/* a table walker: see mz_clear() */
 	o = mz_table_lookup(&mz_table, (unsigned long)va, nested);
-	return o ? o->alloc_index : 0;
+	if (o)
+		index = o->alloc_index;
+	preempt_enable();
+	return index;
 }
 
 /* All the memory the recorder reserved: pool, table buckets, names. */
@@ -514,7 +525,9 @@ static struct mz_obj *mz_next_clearing(unsigned long *i, unsigned long n)
  *
  * Called with mz_report_lock held.  Live objects are kept.  The access
  * path and table walkers hold descriptors and counter records with
- * preemption off, without locks: an object is marked first, so that no
+ * preemption off, without locks (synchronize_rcu() waits for such
+ * sections with preemptible RCU too, but not for a walker that could be
+ * preempted): an object is marked first, so that no
  * counter record appears on it after a grace period; its records are then
  * unlinked, and after a second grace period nobody can hold either.
  */
