@@ -102,7 +102,11 @@ mz_qemu() {
 }
 
 # Kernel command line every guest gets: serial console, fail fast on oops.
-MZ_APPEND_BASE="console=ttyS0,115200 panic=-1 oops=panic nokaslr loglevel=7"
+# Under TCG the guest's clock follows the host's: on a loaded host a vCPU
+# that is not scheduled for a while looks stalled to the guest's own
+# watchdogs, so RCU's stall warning and the lockup watchdog get their
+# longest limits (a real stall still shows, later).
+MZ_APPEND_BASE="console=ttyS0,115200 panic=-1 oops=panic nokaslr loglevel=7 rcupdate.rcu_cpu_stall_timeout=300 watchdog_thresh=60"
 
 # The user's guide's GRUB line, verbatim: recording off until enabled, one
 # CPU, a 4 GiB pool (capped at a quarter of memory).  vm.sh boots the
