@@ -186,8 +186,20 @@ mz_kunit_failures() {
 # succeed, print why in one line and return 0.  With MZ_WANT_KUNIT=1 the
 # memorizer KUnit suite must have passed by the time init starts.
 mz_console_fatal() {
+	local con k
+
+	[ -s "$1" ] || return 1
+	# one snapshot for every check: the guest writes the file meanwhile
+	con=$(mktemp)
+	cp "$1" "$con"
+	mz_console_fatal_in "$con"
+	k=$?
+	rm -f "$con"
+	return $k
+}
+
+mz_console_fatal_in() {
 	local con=$1 l k
-	[ -s "$con" ] || return 1
 	l=$(grep -a -m1 -E '^\[ *[0-9.]+\] Kernel panic' "$con" | tr -d '\r')
 	[ -z "$l" ] || { echo "kernel panic: ${l#*] }"; return 0; }
 	k=$(mz_kunit_failures "$con")
