@@ -19,11 +19,9 @@
  * is known only at the end, so its HOLD edges are spilled to a temporary
  * file and replayed (as share does).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "kmaptool.h"
 
@@ -105,8 +103,7 @@ static void hold(struct metrics *m, s64 pid, u64 seq, u64 pages)
 	if (m->defer) {
 		struct spill r = { pid, seq, pages };
 
-		if (fwrite(&r, sizeof(r), 1, m->spill) != 1)
-			die("temporary file: %s", strerror(errno));
+		spill_put(m->spill, &r, sizeof(r));
 		return;
 	}
 	apply(m, pid, seq, pages);
@@ -182,16 +179,13 @@ static void replay(struct metrics *m)
 {
 	struct spill r;
 
-	if (fflush(m->spill) || fseek(m->spill, 0, SEEK_SET))
-		die("temporary file: %s", strerror(errno));
-	while (fread(&r, sizeof(r), 1, m->spill) == 1) {
+	spill_rewind(m->spill);
+	while (spill_get(m->spill, &r, sizeof(r))) {
 		for (int i = 0; i < 2; i++)
 			if (m->pd[i].kind == SEL_COMM && m->pd[i].pid == r.pid)
 				m->pd[i].seen = true;
 		apply(m, r.pid, r.seq, r.pages);
 	}
-	if (ferror(m->spill))
-		die("temporary file: %s", strerror(errno));
 }
 
 /* x as Python's repr() prints a float: the shortest that reads back. */
@@ -333,25 +327,6 @@ static void parse_sel(struct sel *p, const char *arg)
 	}
 }
 
-static FILE *spill_file(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path;
-	FILE *f;
-	int fd;
-
-	path = str_join(dir && *dir ? dir : "/tmp", "/kmaptool-metrics.XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		die("%s: %s", path, strerror(errno));
-	unlink(path);
-	free(path);
-	f = fdopen(fd, "w+");
-	if (!f)
-		die("temporary file: %s", strerror(errno));
-	return f;
-}
-
 int cmd_metrics(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -376,7 +351,7 @@ int cmd_metrics(int argc, char **argv)
 	parse_sel(&m.pd[1], argv[optind + 1]);
 	m.defer = m.pd[0].kind == SEL_COMM || m.pd[1].kind == SEL_COMM;
 	if (m.defer)
-		m.spill = spill_file();
+		m.spill = spill_open("metrics");
 	m.c = &c;
 	hmap_init(&m.hmap, 1024);
 	edges_init(&m.es);

@@ -8,11 +8,9 @@
  * a kmap; until then accesses are spilled to an unlinked temporary file and
  * replayed once the pids are known, so memory stays bounded.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "kmaptool.h"
 
@@ -135,8 +133,7 @@ static void flush_edges(struct share *s, bool final)
 				e->alloc_ip, e->group,
 			};
 
-			if (fwrite(&r, sizeof(r), 1, s->spill) != 1)
-				die("temporary file: %s", strerror(errno));
+			spill_put(s->spill, &r, sizeof(r));
 			continue;
 		}
 		for (int i = 0; i < 2; i++)
@@ -160,15 +157,12 @@ static void replay_spill(struct share *s)
 {
 	struct spill r;
 
-	if (fflush(s->spill) || fseek(s->spill, 0, SEEK_SET))
-		die("temporary file: %s", strerror(errno));
-	while (fread(&r, sizeof(r), 1, s->spill) == 1)
+	spill_rewind(s->spill);
+	while (spill_get(s->spill, &r, sizeof(r)))
 		for (int i = 0; i < 2; i++)
 			if (pid_in(s, i, r.pid))
 				add(s, r.va, r.alloc_index, r.size, r.alloc_ip,
 				    r.group, 1u << i);
-	if (ferror(s->spill))
-		die("temporary file: %s", strerror(errno));
 }
 
 /* ---- report ------------------------------------------------------------ */
@@ -269,25 +263,6 @@ static void parse_sel(struct sel *p, const char *opt, const char *arg)
 	}
 }
 
-static FILE *spill_file(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path;
-	FILE *f;
-	int fd;
-
-	path = str_join(dir && *dir ? dir : "/tmp", "/kmaptool-share.XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		die("%s: %s", path, strerror(errno));
-	unlink(path);
-	free(path);
-	f = fdopen(fd, "w+");
-	if (!f)
-		die("temporary file: %s", strerror(errno));
-	return f;
-}
-
 int cmd_share(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -336,7 +311,7 @@ int cmd_share(int argc, char **argv)
 	s.c = &c;
 	hmap_init(&s.map, 1024);
 	edges_init(&s.es);
-	s.spill = spill_file();
+	s.spill = spill_open("share");
 	read_inputs(argv + optind, argc - optind, &co.ro, &c);
 	fclose(s.spill);
 	xfclose_out(stdout, "-");

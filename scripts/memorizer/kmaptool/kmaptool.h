@@ -79,6 +79,16 @@ enum {
 bool common_opt(struct common *co, int c, const char *arg, const char *cmd,
 		const char *usage);
 
+/*
+ * An unlinked temporary file ($TMPDIR or /tmp, named after cmd) for
+ * records kept until the end of the input; errors are fatal.  spill_get()
+ * returns false at the end of the records.
+ */
+FILE *spill_open(const char *cmd);
+void spill_put(FILE *f, const void *rec, size_t size);
+void spill_rewind(FILE *f);
+bool spill_get(FILE *f, void *rec, size_t size);
+
 /* ---- model.c: the OSmosis model of a kmap --------------------------- */
 
 /*
