@@ -47,6 +47,7 @@ deps:
 guestconfig: tree
 	+$(KENV) $(MAKE) -C $(TREE) $(KCC) tinyconfig memorizer_guest.config \
 		memorizer.config memorizer_guest.config
+	@bash -c ". $(PROJECT_DIR)/scripts/memorizer/lib.sh && mz_guest_fragments_sum" > $(BUILD_DIR)/guestconfig.stamp
 
 kmaptool:
 	+$(MAKE) -C $(PROJECT_DIR)/scripts/memorizer/kmaptool

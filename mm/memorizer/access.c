@@ -13,8 +13,9 @@
  *   memblock regions), with a large kmalloc nested at its start;
  * - vmalloc space: the kernel page tables give the frame, the page map its
  *   vmalloc area;
- * - kernel image: globals, registered by KASAN, searched in an array sorted
- *   once at boot.
+ * - kernel image: globals, registered by KASAN (globals.c);
+ * - module space: a module's globals (globals.c), else the memory
+ *   module_alloc() took for it, a vmalloc area found like the others.
  * The page map costs 4 bytes per 4 KiB of memory, whatever the number of
  * objects; the other lookups reuse what the allocators already keep.
  *
@@ -54,7 +55,6 @@
 #include <linux/preempt.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/task_stack.h>
-#include <linux/sort.h>
 #include <linux/uaccess.h>
 #include <asm/local.h>
 #include <asm/sections.h>
@@ -66,9 +66,6 @@ bool memorizer_access_on __read_mostly;
 
 static u32 *mz_page_map;		/* pfn -> 1 + pool slot index */
 static unsigned long mz_page_map_pfns;
-static u32 *mz_globals;			/* pool slot indices of globals */
-static unsigned int mz_globals_cap, mz_nr_sorted;
-static atomic_t mz_nr_globals;
 static struct mz_obj mz_catchalls[NR_MEMORIZER_TYPES];
 
 #define MZ_HITS		4096	/* cache entries per CPU and context */
@@ -109,11 +106,6 @@ atomic_t mz_gen;		/* bumped when a cache entry may go stale */
 		if (IS_ENABLED(CONFIG_MEMORIZER_STATS))			\
 			this_cpu_inc(mz_pcpu_stats.field);		\
 	} while (0)
-
-static inline u32 mz_slot_of(struct mz_obj *o)
-{
-	return ((void *)o - mz_pool.base) / MZ_SLOT_SIZE;
-}
 
 static inline struct mz_obj *mz_slot_obj(u32 v)
 {
@@ -192,51 +184,6 @@ void mz_map_vmalloc(struct mz_obj *o)
 		if (pfn)
 			mz_map_pages(pfn, 1, o);
 	}
-}
-
-/* A global KASAN registered; searchable once mz_access_late_init() ran. */
-void mz_add_global(struct mz_obj *o)
-{
-	int i = arch_atomic_inc_return(&mz_nr_globals) - 1;
-
-	if (i < mz_globals_cap)
-		mz_globals[i] = mz_slot_of(o);
-}
-
-static int mz_global_cmp(const void *a, const void *b)
-{
-	const struct mz_obj *x = mz_pool_slot(&mz_pool, *(const u32 *)a);
-	const struct mz_obj *y = mz_pool_slot(&mz_pool, *(const u32 *)b);
-
-	return x->va < y->va ? -1 : x->va > y->va;
-}
-
-/*
- * The global covering @addr, or NULL with [*@lo, *@hi) set to the gap
- * between globals around it.
- */
-static struct mz_obj *mz_find_global(unsigned long addr, unsigned long *lo,
-				     unsigned long *hi)
-{
-	unsigned int l = 0, h = READ_ONCE(mz_nr_sorted);
-
-	*lo = __START_KERNEL_map;
-	*hi = (unsigned long)_end;
-	while (l < h) {
-		unsigned int mid = (l + h) / 2;
-		struct mz_obj *o = mz_pool_slot(&mz_pool, mz_globals[mid]);
-
-		if (addr < o->va) {
-			h = mid;
-			*hi = o->va;
-		} else if (addr >= o->va + o->size) {
-			l = mid + 1;
-			*lo = o->va + o->size;
-		} else {	/* pairs with the recorder publishing the fields */
-			return smp_load_acquire(&o->state) == MZ_LIVE ? o : NULL;
-		}
-	}
-	return NULL;
 }
 
 static inline bool mz_covers(struct mz_obj *o, unsigned long addr)
@@ -342,6 +289,9 @@ static void mz_outside(unsigned long addr, struct mz_cover *c)
 		{ PAGE_OFFSET, PAGE_OFFSET + (mz_page_map_pfns << PAGE_SHIFT) },
 		{ VMALLOC_START, VMALLOC_END },
 		{ __START_KERNEL_map, (unsigned long)_end },
+#ifdef CONFIG_MODULES
+		{ MODULES_VADDR, MODULES_END },
+#endif
 	};
 	int i;
 
@@ -380,6 +330,32 @@ static void mz_image_gap(unsigned long addr, struct mz_cover *c)
 	}
 }
 
+#ifdef CONFIG_MODULES
+/*
+ * Module space: a module's global, else its memory, over the gap between
+ * its globals.  False for memory no module holds.
+ */
+static bool mz_find_module(unsigned long addr, struct mz_cover *c)
+{
+	struct mz_obj *o = mz_find_module_global(addr, &c->lo, &c->hi);
+
+	c->cache = true;
+	if (o) {
+		c->obj = o;
+		c->lo = o->va;
+		c->hi = o->va + mz_obj_size(o);
+		return true;
+	}
+	o = mz_find_vmalloc(addr);
+	if (!o)
+		return false;
+	c->obj = o;
+	c->lo = max(c->lo, o->va);
+	c->hi = min(c->hi, o->va + mz_obj_size(o));
+	return true;
+}
+#endif
+
 /*
  * The object covering @addr, or a catch-all; the cover's end is where an
  * access running past it is charged to the next one too.  Catch-alls are
@@ -407,6 +383,11 @@ static void mz_resolve(unsigned long addr, struct mz_cover *c)
 			mz_image_gap(addr, c);
 			return;
 		}
+#ifdef CONFIG_MODULES
+	} else if (addr >= MODULES_VADDR && addr < MODULES_END) {
+		if (mz_find_module(addr, c))
+			return;
+#endif
 	} else {
 		mz_outside(addr, c);
 		return;
@@ -680,6 +661,23 @@ out:
 	mz_preempt_enable();
 }
 
+/*
+ * The accesses this CPU makes in task context until mz_guard_exit() are
+ * the recorder's own: for work that calls instrumented code outside the
+ * hook.
+ */
+void mz_guard_enter(void)
+{
+	preempt_disable();
+	this_cpu_ptr(&mz_cpu)->guard |= 1;
+}
+
+void mz_guard_exit(void)
+{
+	this_cpu_ptr(&mz_cpu)->guard &= ~1;
+	preempt_enable();
+}
+
 /**
  * mz_set_log_accesses - switch access recording on or off
  * @on: the new state
@@ -708,15 +706,13 @@ void mz_set_log_accesses(bool on)
 /* Memory the access maps took at boot. */
 unsigned long mz_access_meta_bytes(void)
 {
-	return mz_page_map_pfns * sizeof(u32) + mz_globals_cap * sizeof(u32);
+	return mz_page_map_pfns * sizeof(u32);
 }
 
 /**
- * mz_access_init - reserve the page map and the globals index
+ * mz_access_init - reserve the page map
  *
- * Called from memorizer_init() while memblock hands out memory.  Globals
- * take at least 64 bytes each with their KASAN redzones, which bounds how
- * many the image holds.
+ * Called from memorizer_init() while memblock hands out memory.
  */
 void __init mz_access_init(void)
 {
@@ -728,12 +724,9 @@ void __init mz_access_init(void)
 
 	mz_page_map_pfns = max_pfn;
 	mz_page_map = memblock_alloc(mz_page_map_pfns * sizeof(u32), PAGE_SIZE);
-	mz_globals_cap = ((unsigned long)_end - (unsigned long)__start_rodata) / 64;
-	mz_globals = memblock_alloc(mz_globals_cap * sizeof(u32), PAGE_SIZE);
-	if (!mz_page_map || !mz_globals) {
-		pr_err("no memory for the access maps\n");
+	if (!mz_page_map) {
+		pr_err("no memory for the page map\n");
 		mz_page_map_pfns = 0;
-		mz_globals_cap = 0;
 	}
 	for (t = 0; t < NR_MEMORIZER_TYPES; t++) {
 		struct mz_obj *o = &mz_catchalls[t];
@@ -748,22 +741,4 @@ void __init mz_access_init(void)
 	}
 	if (mz_log_accesses)
 		WRITE_ONCE(memorizer_access_on, true);
-}
-
-/* Sort the globals registered at boot so that accesses can find them. */
-void __init mz_access_late_init(void)
-{
-	unsigned int n = min_t(unsigned int, arch_atomic_read(&mz_nr_globals), mz_globals_cap);
-
-	if (arch_atomic_read(&mz_nr_globals) > mz_globals_cap)
-		pr_warn("%d globals, room for %u: the rest count as catch-all\n",
-			arch_atomic_read(&mz_nr_globals), mz_globals_cap);
-	/* sort() is instrumented: its accesses to our index are our own */
-	preempt_disable();
-	this_cpu_ptr(&mz_cpu)->guard |= 1;	/* task context */
-	sort(mz_globals, n, sizeof(u32), mz_global_cmp, NULL);
-	this_cpu_ptr(&mz_cpu)->guard &= ~1;
-	preempt_enable();
-	/* the sorted entries before their count, for lockless searches */
-	smp_store_release(&mz_nr_sorted, n);
 }

@@ -432,10 +432,28 @@ void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip)
 		mz_map_vmalloc(o);
 }
 
+/* A module's global goes with the module's memory. */
+static void mz_free_global(struct mz_obj *o, unsigned long ip)
+{
+	mz_free(o->va, false, ip);
+}
+
 void memorizer_vfree(const void *addr, unsigned long ip)
 {
-	if (addr)
-		mz_free((unsigned long)addr, false, ip);
+	struct mz_obj *o;
+
+	if (!addr || !READ_ONCE(mz_ready))
+		return;
+	o = mz_table_remove(&mz_table, (unsigned long)addr, false);
+	if (!o)
+		return;
+#ifdef CONFIG_MODULES
+	if (o->va >= MODULES_VADDR && o->va < MODULES_END)
+		mz_drop_module_globals(o->va, o->va + mz_obj_size(o),
+				       mz_free_global, ip);
+#endif
+	mz_close(o, ip, mz_index_now());
+	this_cpu_inc(mz_pcpu_stats.frees);
 }
 
 /* KASAN registers every instrumented global with its size. */
@@ -502,6 +520,7 @@ void mz_stats_sum(struct mz_stats *sum)
 		sum->acc_idle += READ_ONCE(s->acc_idle);
 		sum->acc_recorder += READ_ONCE(s->acc_recorder);
 		sum->lookups += READ_ONCE(s->lookups);
+		sum->globals_unindexed += READ_ONCE(s->globals_unindexed);
 	}
 }
 
@@ -656,8 +675,10 @@ void __init memorizer_init(void)
 	mz_comm_hardirq = mz_name_id(&mz_comms, "hardirq", MZ_NAME_LEN);
 	mz_comm_softirq = mz_name_id(&mz_comms, "softirq", MZ_NAME_LEN);
 	mz_access_init();
+	mz_globals_init();
 	mz_stream_init();
-	mz_meta_bytes += mz_access_meta_bytes() + mz_stream_meta_bytes();
+	mz_meta_bytes += mz_access_meta_bytes() + mz_globals_meta_bytes() +
+			 mz_stream_meta_bytes();
 	WRITE_ONCE(mz_ready, true);
 	mz_record_memblock(base);
 	WRITE_ONCE(mz_enabled, mz_boot_enabled);

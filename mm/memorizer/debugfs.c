@@ -446,6 +446,7 @@ static int mz_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "accesses_idle: %lu\n", s.acc_idle);
 	seq_printf(m, "access_records: %lu\n", nacc);
 	seq_printf(m, "stream_overflow: %ld\n", arch_atomic_long_read(&mz_stream_overflow));
+	seq_printf(m, "globals_unindexed: %lu\n", s.globals_unindexed);
 	seq_printf(m, "names_overflow: %lu\n",
 		   arch_atomic_long_read(&mz_comms.overflow) + arch_atomic_long_read(&mz_caches.overflow));
 	seq_printf(m, "pool_bytes: %lu\n", mz_pool.nr_slots * MZ_SLOT_SIZE);
@@ -469,7 +470,7 @@ static int __init memorizer_debugfs_init(void)
 
 	if (!mz_ready)
 		return 0;
-	mz_access_late_init();
+	mz_globals_late_init();
 	d = debugfs_create_dir("memorizer", NULL);
 	debugfs_create_file("memorizer_enabled", 0600, d, NULL, &mz_enabled_fops);
 	debugfs_create_file("log_accesses_enabled", 0600, d, &mz_log_accesses, &mz_log_fops);

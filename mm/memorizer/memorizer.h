@@ -253,6 +253,7 @@ struct mz_stats {
 	unsigned long acc_idle;		/* not counted: RCU not watching */
 	unsigned long acc_recorder;	/* the recorder's own, not counted */
 	unsigned long lookups;		/* accesses the hit cache missed */
+	unsigned long globals_unindexed; /* no room: charged to their memory */
 };
 
 extern struct mz_pool mz_pool;
@@ -266,6 +267,12 @@ extern unsigned long mz_pool_bytes;
 extern atomic_long_t mz_cleared;	/* descriptors returned by clearing */
 extern atomic_t mz_gen;
 extern struct mutex mz_report_lock;
+
+/* The index of the pool slot @o is in. */
+static inline u32 mz_slot_of(const struct mz_obj *o)
+{
+	return ((void *)o - mz_pool.base) / MZ_SLOT_SIZE;
+}
 
 void mz_stats_sum(struct mz_stats *sum);
 int mz_parse_size(const char *arg, unsigned long *bytes);
@@ -322,16 +329,44 @@ DECLARE_PER_CPU(struct mz_stats, mz_pcpu_stats);
 
 /* access.c: the access hook's maps from addresses to objects. */
 void mz_access_init(void);
-void mz_access_late_init(void);
 void mz_map_pages(unsigned long pfn, unsigned long nr, struct mz_obj *o);
 void mz_unmap_pages(unsigned long pfn, unsigned long nr);
 void mz_map_vmalloc(struct mz_obj *o);
-void mz_add_global(struct mz_obj *o);
+void mz_guard_enter(void);
+void mz_guard_exit(void);
 struct mz_obj *mz_catchall(unsigned int i);
 unsigned long mz_access_meta_bytes(void);
 void mz_access_fold(void);
 void mz_clear(bool printed_only);
 __printf(1, 2) void mz_warn(const char *fmt, ...);
+
+/* globals.c: the globals KASAN registers, by address. */
+struct mz_gindex {
+	struct mz_obj **slot;		/* sorted by address */
+	unsigned int cap, nr;
+	unsigned int seq;		/* odd while changing */
+	struct mz_spinlock lock;	/* serializes changes */
+};
+
+void mz_gindex_init(struct mz_gindex *ix, struct mz_obj **slot, unsigned int cap);
+bool mz_gindex_insert(struct mz_gindex *ix, struct mz_obj *o);
+void mz_gindex_drop(struct mz_gindex *ix, unsigned long start, unsigned long end,
+		    void (*fn)(struct mz_obj *o, unsigned long ip), unsigned long ip);
+struct mz_obj *mz_gindex_find(struct mz_gindex *ix, unsigned long addr,
+			      unsigned long *lo, unsigned long *hi);
+void mz_globals_init(void);
+void mz_globals_late_init(void);
+unsigned long mz_globals_meta_bytes(void);
+void mz_add_global(struct mz_obj *o);
+struct mz_obj *mz_find_global(unsigned long addr, unsigned long *lo,
+			      unsigned long *hi);
+#ifdef CONFIG_MODULES
+struct mz_obj *mz_find_module_global(unsigned long addr, unsigned long *lo,
+				     unsigned long *hi);
+void mz_drop_module_globals(unsigned long start, unsigned long end,
+			    void (*fn)(struct mz_obj *o, unsigned long ip),
+			    unsigned long ip);
+#endif
 
 /* stream.c: kmap_stream. */
 extern const struct file_operations mz_stream_fops;

@@ -299,7 +299,87 @@ static void mark_copied_by_fork_is_void(struct kunit *test)
 }
 #endif
 
+static unsigned int gindex_dropped;
+static unsigned long gindex_drop_ip;
+
+static void gindex_drop_one(struct mz_obj *o, unsigned long ip)
+{
+	gindex_dropped++;
+	gindex_drop_ip = ip;
+	o->state = MZ_FREED;
+}
+
+/*
+ * The modules' globals index: inserts in any order, finds a global or the
+ * gap around an address, has a fixed room, drops a freed range (a module's
+ * memory), and makes the hit caches' entries stale on every insert.
+ */
+static void globals_index(struct kunit *test)
+{
+	struct mz_obj *o = kunit_kzalloc(test, 6 * sizeof(*o), GFP_KERNEL);
+	struct mz_obj **slot = kunit_kzalloc(test, 5 * sizeof(*slot), GFP_KERNEL);
+	static const unsigned int order[] = { 2, 0, 4, 1, 3 };
+	struct mz_gindex ix;
+	unsigned long lo, hi;
+	unsigned int i;
+	u32 gen;
+
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	KUNIT_ASSERT_NOT_NULL(test, slot);
+	mz_gindex_init(&ix, slot, 5);
+	for (i = 0; i < 6; i++) {	/* globals at 100, 200, ... of 10 bytes */
+		o[i].va = 100 * (i + 1);
+		o[i].size = 10;
+		o[i].state = MZ_LIVE;
+	}
+	for (i = 0; i < 5; i++) {
+		gen = arch_atomic_read(&mz_gen);
+		KUNIT_EXPECT_TRUE(test, mz_gindex_insert(&ix, &o[order[i]]));
+		KUNIT_EXPECT_NE(test, gen, (u32)arch_atomic_read(&mz_gen));
+	}
+	KUNIT_EXPECT_FALSE(test, mz_gindex_insert(&ix, &o[5]));
+	for (i = 0; i < 5; i++) {
+		lo = 0;
+		hi = 1000;
+		KUNIT_EXPECT_PTR_EQ(test, mz_gindex_find(&ix, o[i].va + 9, &lo, &hi), &o[i]);
+	}
+	lo = 0;
+	hi = 1000;
+	KUNIT_EXPECT_NULL(test, mz_gindex_find(&ix, 150, &lo, &hi));
+	KUNIT_EXPECT_EQ(test, lo, 110UL);
+	KUNIT_EXPECT_EQ(test, hi, 200UL);
+	lo = 0;
+	hi = 1000;
+	KUNIT_EXPECT_NULL(test, mz_gindex_find(&ix, 50, &lo, &hi));
+	KUNIT_EXPECT_EQ(test, lo, 0UL);
+	KUNIT_EXPECT_EQ(test, hi, 100UL);
+	lo = 0;
+	hi = 1000;
+	KUNIT_EXPECT_NULL(test, mz_gindex_find(&ix, 600, &lo, &hi));
+	KUNIT_EXPECT_EQ(test, lo, 510UL);
+	KUNIT_EXPECT_EQ(test, hi, 1000UL);
+
+	/* a module's memory [200, 400) goes: the globals inside it with it */
+	mz_gindex_drop(&ix, 200, 400, gindex_drop_one, 42);
+	KUNIT_EXPECT_EQ(test, gindex_dropped, 2U);
+	KUNIT_EXPECT_EQ(test, gindex_drop_ip, 42UL);
+	KUNIT_EXPECT_EQ(test, o[1].state, (u8)MZ_FREED);
+	KUNIT_EXPECT_EQ(test, o[2].state, (u8)MZ_FREED);
+	lo = 0;
+	hi = 1000;
+	KUNIT_EXPECT_NULL(test, mz_gindex_find(&ix, 205, &lo, &hi));
+	KUNIT_EXPECT_EQ(test, lo, 110UL);
+	KUNIT_EXPECT_EQ(test, hi, 400UL);
+	KUNIT_EXPECT_PTR_EQ(test, mz_gindex_find(&ix, 400, &lo, &hi), &o[3]);
+	/* room again */
+	KUNIT_EXPECT_TRUE(test, mz_gindex_insert(&ix, &o[5]));
+	/* a global closed but still in the index is not found */
+	o[4].state = MZ_FREED;
+	KUNIT_EXPECT_NULL(test, mz_gindex_find(&ix, 505, &lo, &hi));
+}
+
 static struct kunit_case memorizer_cases[] = {
+	KUNIT_CASE(globals_index),
 	KUNIT_CASE(bool_parse),
 	KUNIT_CASE(pool_size_parse),
 	KUNIT_CASE(pool_size_limits),

@@ -156,6 +156,13 @@ while kill -0 $qpid 2>/dev/null; do
 				case $r in "ok "* | "not ok "*) host_results+=("$r") ;; *) echo "$r" ;; esac
 			done < <("$PROJECT_DIR/scripts/memorizer/kmap-check.sh" "$out/kmap" "$out/kallsyms" $pds 2>&1)
 		fi
+		# The module suite saved a kmap and kallsyms with its module loaded.
+		read -r gkmap gsyms < <(mz_ssh "$port" cat /tmp/mz-modcheck 2>/dev/null)
+		if [ -n "$gsyms" ]; then
+			mz_ssh "$port" cat "$gkmap" > "$out/mod.kmap" 2>/dev/null
+			mz_ssh "$port" cat "$gsyms" > "$out/mod.kallsyms" 2>/dev/null
+			host_results+=("$("$PROJECT_DIR/scripts/memorizer/module-check.sh" "$out/mod.kmap" "$out/mod.kallsyms" 2>&1 | tail -n 1)")
+		fi
 		mz_ssh "$port" touch /tmp/host-done 2>/dev/null
 	fi
 	sleep 1

@@ -13,13 +13,26 @@ export PROJECT_DIR BUILD_DIR
 mz_die() { echo "${0##*/}: error: $*" >&2; exit 2; }
 mz_say() { echo "${0##*/}: $*"; }
 
-# Build what is stale: the tree, the guest config when there is none, the
-# kernel.  The build log goes to $1.
+# The checksum of the fragments the guest config is made of.
+mz_guest_fragments_sum() {
+	cat "$PROJECT_DIR/kernel/configs/memorizer_guest.config" \
+	    "$PROJECT_DIR/arch/x86/configs/memorizer.config" | sha256sum | cut -c1-64
+}
+
+# Whether the tree's config is a guest config made from other fragments
+# than today's (a config of the user's own, without KUnit, is left alone).
+mz_guestconfig_stale() {
+	grep -q '^CONFIG_MEMORIZER_KUNIT_TEST=y' "$TREE/.config" &&
+		[ "$(cat "$BUILD_DIR/guestconfig.stamp" 2>/dev/null)" != "$(mz_guest_fragments_sum)" ]
+}
+
+# Build what is stale: the tree, the guest config when there is none or
+# its fragments changed, the kernel.  The build log goes to $1.
 mz_build_kernel() {
 	local log=$1
 
 	make -C "$PROJECT_DIR" -s tree > "$log" 2>&1 || { tail -n 30 "$log"; mz_die "preparing the tree failed (log: $log)"; }
-	if [ ! -f "$TREE/.config" ]; then
+	if [ ! -f "$TREE/.config" ] || mz_guestconfig_stale; then
 		make -C "$PROJECT_DIR" guestconfig >> "$log" 2>&1 ||
 			{ tail -n 30 "$log"; mz_die "make guestconfig failed (log: $log)"; }
 	fi
@@ -62,6 +75,10 @@ mz_initramfs() {
 	[ -d "$root/usr/lib" ] || mkdir -p "$root/usr/lib"
 	[ -d "$root/lib" ] && cp -a "$root/lib/." "$root/usr/lib/" && rm -rf "$root/lib"
 	ln -s usr/lib "$root/lib"
+	# The module suite's module, built with a kernel whose config has it.
+	[ ! -f "$TREE/mm/memorizer/memorizer_testmod.ko" ] ||
+		install -D -m 644 "$TREE/mm/memorizer/memorizer_testmod.ko" \
+			"$root/usr/lib/modules/memorizer_testmod.ko"
 	install -m 755 /usr/bin/bats "$root/usr/bin/bats"
 	cp -a /usr/lib/bats-core "$root/usr/lib/"
 	mkdir -p "$root/usr/libexec" && cp -a /usr/libexec/bats-core "$root/usr/libexec/"
