@@ -154,14 +154,19 @@ static void top_offer(struct summary *s, const struct kobj *o)
 	top_add(s, &t);
 }
 
-static struct agg *agg_of(struct summary *s, int k, u32 id)
+static __attribute__((noinline)) void agg_grow(struct summary *s, int k, u32 id)
 {
-	if (id >= s->capby[k]) {
-		size_t old = s->capby[k];
+	size_t old = s->capby[k];
 
-		GROW(s->by[k], s->capby[k], (size_t)id + 1);
-		memset(s->by[k] + old, 0, (s->capby[k] - old) * sizeof(struct agg));
-	}
+	GROW(s->by[k], s->capby[k], (size_t)id + 1);
+	memset(s->by[k] + old, 0, (s->capby[k] - old) * sizeof(struct agg));
+}
+
+/* Three per object: the check inline, growing (rare) out of line. */
+static inline struct agg *agg_of(struct summary *s, int k, u32 id)
+{
+	if (__builtin_expect(id >= s->capby[k], 0))
+		agg_grow(s, k, id);
 	return &s->by[k][id];
 }
 

@@ -139,12 +139,33 @@ void spaces_free(struct spaces *ss);
 void spaces_merge(struct spaces *ss, const struct spaces *from);
 /* The index of o's space, created (with the spaces it maps) when new. */
 u32 space_of(struct spaces *ss, const struct kobj *o);
-/* A catch-all: va and alloc_ip are the same type number. */
-bool obj_is_catchall(const struct kobj *o);
+/*
+ * Asked per object and per edge by several subcommands: inline.
+ * A catch-all: va and alloc_ip are the same type number.
+ */
+static inline bool obj_is_catchall(const struct kobj *o)
+{
+	return !o->stub && o->va == o->alloc_ip && o->va < NR_ALLOC_TYPES;
+}
+
 /* Its pid allocated it (not a catch-all, not known from accesses only). */
-bool obj_has_owner(const struct kobj *o);
+static inline bool obj_has_owner(const struct kobj *o)
+{
+	return !o->stub && !obj_is_catchall(o);
+}
+
 /* The 4 KiB pages [va, va + size) spans: an MO's page count. */
-u64 obj_pages(const struct kobj *o);
+static inline u64 obj_pages(const struct kobj *o)
+{
+	u64 last;
+
+	if (!o->size)
+		return 0;
+	last = o->va + (o->size - 1);
+	if (last < o->va)	/* wraps: up to the top of the address space */
+		last = UINT64_MAX;
+	return (last >> MO_PAGE_BITS) - (o->va >> MO_PAGE_BITS) + 1;
+}
 /* Kind names in EXTRA: "cache", "pages"... */
 const char *space_kind_name(enum space_kind k);
 

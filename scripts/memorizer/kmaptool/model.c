@@ -348,28 +348,6 @@ const char *space_kind_name(enum space_kind k)
 	return kind_names[k];
 }
 
-bool obj_is_catchall(const struct kobj *o)
-{
-	return !o->stub && o->va == o->alloc_ip && o->va < NR_ALLOC_TYPES;
-}
-
-bool obj_has_owner(const struct kobj *o)
-{
-	return !o->stub && !obj_is_catchall(o);
-}
-
-u64 obj_pages(const struct kobj *o)
-{
-	u64 last;
-
-	if (!o->size)
-		return 0;
-	last = o->va + (o->size - 1);
-	if (last < o->va)	/* wraps: up to the top of the address space */
-		last = UINT64_MAX;
-	return (last >> MO_PAGE_BITS) - (o->va >> MO_PAGE_BITS) + 1;
-}
-
 /* Which alloc_type an interned type name is, or -1. */
 static int type_number(u32 type)
 {

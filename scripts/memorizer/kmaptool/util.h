@@ -44,7 +44,17 @@ void die_usage(const char *fmt, ...);
 
 /* Grow *v (of *cap elements of size sz) so that it holds at least need. */
 void grow(void **v, size_t *cap, size_t need, size_t sz);
-#define GROW(v, cap, need) grow((void **)&(v), &(cap), (need), sizeof(*(v)))
+
+/*
+ * Most calls find the room there already (one per edge, per object...):
+ * that check is inline, the call only made to grow.
+ */
+static inline void grow_to(void **v, size_t *cap, size_t need, size_t sz)
+{
+	if (__builtin_expect(need > *cap, 0))
+		grow(v, cap, need, sz);
+}
+#define GROW(v, cap, need) grow_to((void **)&(v), &(cap), (need), sizeof(*(v)))
 
 /*
  * Interned strings.  Types, caches and commands repeat millions of times but
