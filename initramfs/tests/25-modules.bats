@@ -76,14 +76,14 @@ teardown_file() {
 	[ "$(field "$line" 2)" = "$(cat /tmp/mod.insmod)" ]
 	[ "$(field "$line" 6)" = 0 ]
 	# the globals lie inside it
-	[ $((16#$(sym mzt_counter) - 16#$text)) -lt "$(field "$line" 4)" ]
+	[ $((16#$(sym mzt_counts) - 16#$text)) -lt "$(field "$line" 4)" ]
 }
 
 @test "a module global is an object, and its writes are exact" {
-	va=$(sym mzt_counter)
+	va=$(sym mzt_counts)
 	line=$(kmap_line /tmp/mod.loaded "$va" GLOBAL)
 	echo "# $line"
-	[ "$(field "$line" 4)" = 4 ]
+	[ "$(field "$line" 4)" = 16 ]
 	[ "$(field "$line" 6)" = 0 ]
 	read -r w r < <(accesses /tmp/mod.loaded "$line" | in_fn mzt_touch | sum_rw "$(cat /tmp/mod.pid)")
 	echo "# writes $w reads $r"
@@ -105,7 +105,7 @@ teardown_file() {
 	line=$(awk -F, -v p="$pid" '!/^ / && $2 == p && $4 == 232 && $8 == "KMALLOC"' /tmp/mod.loaded)
 	echo "# $line"
 	[ "$(echo "$line" | wc -l)" = 1 ]
-	echo "$(field "$line" 1)" | in_fn mzt_alloc | grep -q .
+	echo "$(field "$line" 1)" | in_fn mzt_poke | grep -q .
 	echo "$(field "$line" 7)" | in_fn mzt_poke | grep -q .
 	read -r w r < <(accesses /tmp/mod.loaded "$line" | in_fn mzt_touch | sum_rw "$pid")
 	echo "# writes $w reads $r"
@@ -130,7 +130,7 @@ teardown_file() {
 	[ "$(field "$area" 6)" != 0 ]
 	fip=$(field "$area" 7)
 	[ "$fip" != 0 ] && [ "$fip" != deadbeef ]
-	for g in mzt_counter mzt_table; do
+	for g in mzt_counts mzt_table; do
 		line=$(kmap_line /tmp/mod.unloaded "$(sym $g)" GLOBAL)
 		echo "# $line"
 		[ "$(field "$line" 6)" != 0 ]
@@ -148,7 +148,7 @@ teardown_file() {
 	echo "# $line"
 	[ "$(field "$line" 6)" != 0 ]
 	# the first load's globals are still there, freed, once each
-	for g in mzt_counter mzt_table; do
+	for g in mzt_counts mzt_table; do
 		first=$(kmap_line /tmp/mod.unloaded "$(sym $g)" GLOBAL)
 		n=$(grep -c -F -x "$first" /tmp/mod.again)
 		[ "$n" = 1 ]

@@ -84,3 +84,31 @@ workload() {
 	ls / > /dev/null
 	[ "$(stat_of events_recorded)" -gt "$before" ]
 }
+
+@test "a new task's stack is a STACK_PAGE object of its creator, with the task's accesses, freed after it exits" {
+	echo 1 > $MZ/memorizer_enabled
+	echo 1 > $MZ/log_accesses_enabled
+	bash -c 'echo $$ > /tmp/wl.parent; busybox true & echo $! > /tmp/wl.child; wait'
+	echo 0 > $MZ/log_accesses_enabled
+	parent=$(cat /tmp/wl.parent) child=$(cat /tmp/wl.child)
+	# the stack goes after a grace period (call_rcu)
+	for _ in $(seq 30); do
+		cat $MZ/kmap > /tmp/wl.kmap
+		line=$(awk -F, -v p="$parent" '!/^ / && $2 == p && $8 == "STACK_PAGE" && $6 != 0' /tmp/wl.kmap |
+			tail -n 1)
+		[ -z "$line" ] || break
+		sleep 1
+	done
+	echo "# $line"
+	[ -n "$line" ]
+	thread_size=$(field "$line" 4)
+	[ "$thread_size" -ge 16384 ]
+	# the fork path, which the compiler may have inlined into kernel_clone
+	ip=$(field "$line" 1)
+	ip_in_fn "$ip" dup_task_struct || ip_in_fn "$ip" copy_process || ip_in_fn "$ip" kernel_clone
+	n=$(awk -F, -v va="$(field "$line" 3)" -v idx="$(field "$line" 5)" \
+		'!/^ / { on = ($3 == va && $5 == idx); next } on' /tmp/wl.kmap |
+		awk -F, -v c="$child" '$4 == c' | wc -l)
+	echo "# $n access lines of the child"
+	[ "$n" -gt 0 ]
+}

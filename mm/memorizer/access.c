@@ -233,7 +233,7 @@ static struct mz_obj *mz_find_direct(unsigned long addr)
 	o = mz_slot_obj(READ_ONCE(mz_page_map[pfn]));
 	if (!mz_covers(o, addr))
 		return NULL;
-	if (READ_ONCE(o->new_type) == MEM_KMALLOC && !folio_test_slab(folio)) {
+	if (READ_ONCE(o->new_type) == MZ_MEM_KMALLOC && !folio_test_slab(folio)) {
 		n = mz_table_lookup(&mz_table, o->va, true);
 		if (mz_covers(n, addr))
 			return n;
@@ -258,8 +258,8 @@ static struct mz_obj *mz_find_vmalloc(unsigned long addr)
  */
 static inline bool mz_cacheable(struct mz_obj *o)
 {
-	if (o->type == MEM_ALLOC_PAGES || o->type == MEM_ALLOC_PAGES_EXACT ||
-	    o->type == MEM_ALLOC_PAGES_GETFREEPAGES || o->type == MEM_ALLOC_PAGES_FOLIO)
+	if (o->type == MZ_MEM_ALLOC_PAGES || o->type == MZ_MEM_ALLOC_PAGES_EXACT ||
+	    o->type == MZ_MEM_ALLOC_PAGES_GETFREEPAGES || o->type == MZ_MEM_ALLOC_PAGES_FOLIO)
 		return READ_ONCE(o->new_type) == NR_MEMORIZER_TYPES;
 	return true;
 }
@@ -303,7 +303,7 @@ static void mz_outside(unsigned long addr, struct mz_cover *c)
 		else if (r[i][0] > addr)
 			c->hi = min(c->hi, r[i][0]);
 	}
-	c->obj = &mz_catchalls[MEM_NONE];
+	c->obj = &mz_catchalls[MZ_MEM_NONE];
 	c->cache = true;
 }
 
@@ -315,11 +315,11 @@ static void mz_image_gap(unsigned long addr, struct mz_cover *c)
 {
 	unsigned long s = (unsigned long)init_stack, e = s + THREAD_SIZE;
 
-	c->obj = &mz_catchalls[MEM_GLOBAL];
+	c->obj = &mz_catchalls[MZ_MEM_GLOBAL];
 	c->cache = true;
 	if (addr >= s && addr < e) {
 		if (mz_on_stack(addr))
-			c->obj = &mz_catchalls[MEM_STACK];
+			c->obj = &mz_catchalls[MZ_MEM_STACK];
 		c->lo = s;
 		c->hi = e;
 		c->cache = false;
@@ -367,7 +367,7 @@ static void mz_resolve(unsigned long addr, struct mz_cover *c)
 	struct mz_obj *o = NULL;
 
 	if (addr < TASK_SIZE_MAX) {
-		c->obj = &mz_catchalls[MEM_USER];
+		c->obj = &mz_catchalls[MZ_MEM_USER];
 		c->lo = 0;
 		c->hi = TASK_SIZE_MAX;
 		c->cache = true;
@@ -398,14 +398,14 @@ static void mz_resolve(unsigned long addr, struct mz_cover *c)
 		c->hi = o->va + mz_obj_size(o);
 		c->cache = mz_cacheable(o);
 		/* memblock may give its pages away one by one */
-		if (o->type == MEM_MEMBLOCK) {
+		if (o->type == MZ_MEM_MEMBLOCK) {
 			c->lo = max(c->lo, addr & PAGE_MASK);
 			c->hi = min(c->hi, (addr & PAGE_MASK) + PAGE_SIZE);
 		}
 		return;
 	}
 	/* memory that may hold an object tomorrow: charged page by page */
-	c->obj = &mz_catchalls[mz_on_stack(addr) ? MEM_STACK : MEM_NONE];
+	c->obj = &mz_catchalls[mz_on_stack(addr) ? MZ_MEM_STACK : MZ_MEM_NONE];
 	c->lo = addr & PAGE_MASK;
 	c->hi = c->lo + PAGE_SIZE;
 	c->cache = false;
@@ -717,8 +717,8 @@ unsigned long mz_access_meta_bytes(void)
 void __init mz_access_init(void)
 {
 	static const char *const names[] = {
-		[MEM_USER] = "user", [MEM_STACK] = "stack",
-		[MEM_GLOBAL] = "global", [MEM_NONE] = "none",
+		[MZ_MEM_USER] = "user", [MZ_MEM_STACK] = "stack",
+		[MZ_MEM_GLOBAL] = "global", [MZ_MEM_NONE] = "none",
 	};
 	unsigned int t;
 

@@ -307,9 +307,9 @@ void memorizer_slab_alloc(struct kmem_cache *s, void *obj, size_t size,
 	if (!obj || !mz_recording())
 		return;
 	if (s->flags & SLAB_KMALLOC)
-		type = node == NUMA_NO_NODE ? MEM_KMALLOC : MEM_KMALLOC_ND;
+		type = node == NUMA_NO_NODE ? MZ_MEM_KMALLOC : MZ_MEM_KMALLOC_ND;
 	else
-		type = node == NUMA_NO_NODE ? MEM_KMEM_CACHE : MEM_KMEM_CACHE_ND;
+		type = node == NUMA_NO_NODE ? MZ_MEM_KMEM_CACHE : MZ_MEM_KMEM_CACHE_ND;
 	mz_record(type, (unsigned long)obj, size, ip, mz_cache_id(s));
 }
 
@@ -324,7 +324,7 @@ void memorizer_slab_alloc_bulk(struct kmem_cache *s, size_t nr, void **p,
 	cache = mz_cache_id(s);
 	for (i = 0; i < nr; i++)
 		if (p[i])
-			mz_record(MEM_KMEM_CACHE_BULK, (unsigned long)p[i],
+			mz_record(MZ_MEM_KMEM_CACHE_BULK, (unsigned long)p[i],
 				  s->object_size, ip, cache);
 }
 
@@ -348,7 +348,7 @@ void memorizer_slab_page(struct kmem_cache *s, void *addr)
 	o = mz_table_lookup(&mz_table, (unsigned long)addr, false);
 	if (o)
 		WRITE_ONCE(o->new_type, (s->flags & SLAB_KMALLOC) ?
-			   MEM_KMALLOC : MEM_KMEM_CACHE);
+			   MZ_MEM_KMALLOC : MZ_MEM_KMEM_CACHE);
 	preempt_enable();
 }
 
@@ -362,9 +362,9 @@ void memorizer_kmalloc_large(const void *obj, size_t size, int node,
 	preempt_disable();	/* a table walker: see mz_clear() */
 	pages = mz_table_lookup(&mz_table, (unsigned long)obj, false);
 	if (pages)
-		WRITE_ONCE(pages->new_type, MEM_KMALLOC);
+		WRITE_ONCE(pages->new_type, MZ_MEM_KMALLOC);
 	preempt_enable();
-	mz_record(node == NUMA_NO_NODE ? MEM_KMALLOC : MEM_KMALLOC_ND,
+	mz_record(node == NUMA_NO_NODE ? MZ_MEM_KMALLOC : MZ_MEM_KMALLOC_ND,
 		  (unsigned long)obj, size, ip, 0);
 }
 
@@ -380,7 +380,7 @@ void memorizer_alloc_pages(struct page *page, unsigned int order,
 
 	if (!page || !mz_recording())
 		return;
-	o = mz_record(MEM_ALLOC_PAGES, (unsigned long)page_address(page),
+	o = mz_record(MZ_MEM_ALLOC_PAGES, (unsigned long)page_address(page),
 		      PAGE_SIZE << order, ip, 0);
 	if (o)
 		mz_map_pages(page_to_pfn(page), 1UL << order, o);
@@ -427,7 +427,7 @@ void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip)
 
 	if (!addr || !mz_recording())
 		return;
-	o = mz_record(MEM_VMALLOC, (unsigned long)addr, size, ip, 0);
+	o = mz_record(MZ_MEM_VMALLOC, (unsigned long)addr, size, ip, 0);
 	if (o)
 		mz_map_vmalloc(o);
 }
@@ -463,7 +463,7 @@ void memorizer_register_global(const void *addr, size_t size)
 
 	if (!READ_ONCE(mz_ready))
 		return;
-	o = mz_record(MEM_GLOBAL, (unsigned long)addr, size, (unsigned long)addr, 0);
+	o = mz_record(MZ_MEM_GLOBAL, (unsigned long)addr, size, (unsigned long)addr, 0);
 	if (o) {
 		o->pid = 0;
 		mz_add_global(o);
@@ -619,13 +619,13 @@ static void __init mz_record_memblock(void *pool_base)
 		unsigned long va_end = va + (end - start);
 
 		if (pool < va || pool >= va_end) {
-			mz_record_reserved(MEM_MEMBLOCK, va, va_end - va);
+			mz_record_reserved(MZ_MEM_MEMBLOCK, va, va_end - va);
 			continue;
 		}
-		mz_record_reserved(MEM_MEMBLOCK, va, pool - va);
-		mz_record_reserved(MEM_MEMORIZER, pool, min(pool_end, va_end) - pool);
+		mz_record_reserved(MZ_MEM_MEMBLOCK, va, pool - va);
+		mz_record_reserved(MZ_MEM_MEMORIZER, pool, min(pool_end, va_end) - pool);
 		if (pool_end < va_end)
-			mz_record_reserved(MEM_MEMBLOCK, pool_end, va_end - pool_end);
+			mz_record_reserved(MZ_MEM_MEMBLOCK, pool_end, va_end - pool_end);
 	}
 }
 

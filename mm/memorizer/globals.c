@@ -57,7 +57,7 @@ static __always_inline void mz_gindex_seq(struct mz_gindex *ix)
 {
 	smp_wmb();	/* the entries before the count, or the count before them */
 	WRITE_ONCE(ix->seq, ix->seq + 1);
-	smp_wmb();
+	smp_wmb();	/* pairs with the reads in mz_gindex_find() */
 }
 
 /* The first entry at or above @va; the index is stable (lock or seq). */
@@ -182,7 +182,7 @@ struct mz_obj *mz_gindex_find(struct mz_gindex *ix, unsigned long addr,
 			else
 				*lo = max(l0, o->va + o->size);
 		}
-		smp_rmb();
+		smp_rmb();	/* the entries read before the count again */
 		if (READ_ONCE(ix->seq) == s)
 			break;
 	}

@@ -211,9 +211,9 @@ void mz_ctab_free(struct mz_pool *pool, struct mz_obj *obj);
 /* Slab objects and large kmallocs sit inside page-level objects. */
 static inline bool mz_type_nested(u8 type)
 {
-	return type == MEM_KMALLOC || type == MEM_KMALLOC_ND ||
-	       type == MEM_KMEM_CACHE || type == MEM_KMEM_CACHE_ND ||
-	       type == MEM_KMEM_CACHE_BULK;
+	return type == MZ_MEM_KMALLOC || type == MZ_MEM_KMALLOC_ND ||
+	       type == MZ_MEM_KMEM_CACHE || type == MZ_MEM_KMEM_CACHE_ND ||
+	       type == MZ_MEM_KMEM_CACHE_BULK;
 }
 
 /* names.c: interned command and cache names. */

@@ -65,9 +65,9 @@ static struct mz_table *mk_table(struct kunit *test, unsigned int bits)
 static void table_insert_lookup_remove(struct kunit *test)
 {
 	struct mz_table *t = mk_table(test, 4);
-	struct mz_obj a = { .va = 0x1000, .type = MEM_ALLOC_PAGES };
-	struct mz_obj b = { .va = 0x1000, .type = MEM_KMALLOC };
-	struct mz_obj c = { .va = 0x1008, .type = MEM_KMALLOC };
+	struct mz_obj a = { .va = 0x1000, .type = MZ_MEM_ALLOC_PAGES };
+	struct mz_obj b = { .va = 0x1000, .type = MZ_MEM_KMALLOC };
+	struct mz_obj c = { .va = 0x1008, .type = MZ_MEM_KMALLOC };
 
 	KUNIT_EXPECT_NULL(test, mz_table_insert(t, &a));
 	/* The page and the object nested at its start are both live. */
@@ -87,8 +87,8 @@ static void table_insert_lookup_remove(struct kunit *test)
 static void table_overlap_replaces(struct kunit *test)
 {
 	struct mz_table *t = mk_table(test, 2);
-	struct mz_obj a = { .va = 0x2000, .type = MEM_KMEM_CACHE };
-	struct mz_obj b = { .va = 0x2000, .type = MEM_KMALLOC };
+	struct mz_obj a = { .va = 0x2000, .type = MZ_MEM_KMEM_CACHE };
+	struct mz_obj b = { .va = 0x2000, .type = MZ_MEM_KMALLOC };
 
 	KUNIT_EXPECT_NULL(test, mz_table_insert(t, &a));
 	/* Same start, same level: the old object's free was never seen. */
@@ -115,7 +115,7 @@ static int table_worker_fn(void *arg)
 	for (r = 0; r < MZ_KT_ROUNDS; r++) {
 		for (i = 0; i < MZ_KT_OBJS; i++) {
 			w->objs[i].va = w->base + i * 8;
-			w->objs[i].type = MEM_KMALLOC;
+			w->objs[i].type = MZ_MEM_KMALLOC;
 			if (mz_table_insert(w->t, &w->objs[i]))
 				w->errors++;
 		}
@@ -197,7 +197,7 @@ static void format_line(struct kunit *test)
 	struct seq_file m = { .buf = buf, .size = 256 };
 	struct mz_obj o = {
 		.va = 0xffff888001234560UL, .size = 100, .pid = 42,
-		.alloc_index = 7, .free_index = 9, .type = MEM_KMALLOC,
+		.alloc_index = 7, .free_index = 9, .type = MZ_MEM_KMALLOC,
 		.new_type = NR_MEMORIZER_TYPES, .state = MZ_FREED,
 		.alloc_ip = mz_ip_encode(0xffffffff81234567UL),
 		.flags = MZ_F_UNSEEN,
@@ -211,8 +211,8 @@ static void format_line(struct kunit *test)
 	m.count = 0;
 	memset(buf, 0, 256);
 	o.state = MZ_LIVE;
-	o.type = MEM_ALLOC_PAGES;
-	o.new_type = MEM_KMALLOC;
+	o.type = MZ_MEM_ALLOC_PAGES;
+	o.new_type = MZ_MEM_KMALLOC;
 	o.size = 1;
 	o.flags = MZ_F_PAGES;
 	o.free_ip = mz_ip_encode(0xffffffff81000010UL);

@@ -2,15 +2,17 @@
 /*
  * A module whose record the boot test knows exactly.
  *
- * It has two globals, mzt_counter (written) and mzt_table (read).  Writing
+ * It has two globals, mzt_counts (written) and mzt_table (read).  Writing
  * a count N to /sys/module/memorizer_testmod/parameters/poke makes the
  * writing process, in mzt_touch():
- *   - write mzt_counter N times,
+ *   - write an element of mzt_counts N times,
  *   - read an element of mzt_table N times,
- *   - write a MZT_BUF_SIZE-byte buffer N times, a buffer mzt_alloc()
+ *   - write a MZT_BUF_SIZE-byte buffer N times, a buffer mzt_poke()
  *     kmallocs before and kfrees after.
  * Each is one instrumented access per round: the test sums the counts of
  * mzt_touch()'s instructions, however the compiler unrolled the loop.
+ * The globals are indexed by the round: GCC does not instrument an access
+ * to a global at a constant offset, which it knows to be in bounds.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,21 +25,16 @@
 #define MZT_BUF_SIZE	232
 #define MZT_MAX_POKES	1000000
 
-static int mzt_counter;
+static int mzt_counts[4];
 static const int mzt_table[16] = { 2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31,
 				   37, 41, 43, 47, 53 };
-
-static noinline char *mzt_alloc(void)
-{
-	return kmalloc(MZT_BUF_SIZE, GFP_KERNEL);
-}
 
 static noinline void mzt_touch(char *buf, unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		WRITE_ONCE(mzt_counter, i);
+		WRITE_ONCE(mzt_counts[i % ARRAY_SIZE(mzt_counts)], i);
 		WRITE_ONCE(buf[i % MZT_BUF_SIZE],
 			   READ_ONCE(mzt_table[i % ARRAY_SIZE(mzt_table)]));
 	}
@@ -54,7 +51,7 @@ static int mzt_poke(const char *val, const struct kernel_param *kp)
 		return ret;
 	if (n > MZT_MAX_POKES)
 		return -EINVAL;
-	buf = mzt_alloc();
+	buf = kmalloc(MZT_BUF_SIZE, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 	mzt_touch(buf, n);

@@ -138,12 +138,12 @@ static noinline void mz_selftest_kmalloc(void)
 	void *c = kmalloc_node(300, GFP_KERNEL, 0);
 	void *big = kmalloc(3 * PAGE_SIZE + 100, GFP_KERNEL);
 
-	st_add("kmalloc-live", a, 100, MEM_KMALLOC, __func__);
-	st_add("kmalloc-freed", b, 200, MEM_KMALLOC, __func__);
-	st_add("kmalloc-node", c, 300, MEM_KMALLOC_ND, __func__);
-	st_add("kmalloc-large", big, 3 * PAGE_SIZE + 100, MEM_KMALLOC, __func__);
+	st_add("kmalloc-live", a, 100, MZ_MEM_KMALLOC, __func__);
+	st_add("kmalloc-freed", b, 200, MZ_MEM_KMALLOC, __func__);
+	st_add("kmalloc-node", c, 300, MZ_MEM_KMALLOC_ND, __func__);
+	st_add("kmalloc-large", big, 3 * PAGE_SIZE + 100, MZ_MEM_KMALLOC, __func__);
 	/* The pages under it: allocated and freed inside the slab code. */
-	st_add_obj("kmalloc-large-pages", big, 4 * PAGE_SIZE, MEM_ALLOC_PAGES, "", false);
+	st_add_obj("kmalloc-large-pages", big, 4 * PAGE_SIZE, MZ_MEM_ALLOC_PAGES, "", false);
 	kfree(b);
 	st_freed(nr_st - 4, __func__);
 	kfree(c);
@@ -161,16 +161,16 @@ static noinline void mz_selftest_cache(void)
 	void *bulk[3];
 	int i;
 
-	st_add("cache-live", a, 72, MEM_KMEM_CACHE, __func__);
-	st_add("cache-freed", b, 72, MEM_KMEM_CACHE, __func__);
-	st_add("cache-node", c, 72, MEM_KMEM_CACHE_ND, __func__);
+	st_add("cache-live", a, 72, MZ_MEM_KMEM_CACHE, __func__);
+	st_add("cache-freed", b, 72, MZ_MEM_KMEM_CACHE, __func__);
+	st_add("cache-node", c, 72, MZ_MEM_KMEM_CACHE_ND, __func__);
 	kmem_cache_free(st_cache, b);
 	st_freed(nr_st - 2, __func__);
 	if (kmem_cache_alloc_bulk(st_cache, GFP_KERNEL, 3, bulk) != 3)
 		return;
 	for (i = 0; i < 3; i++)
 		st_add(i ? "cache-bulk-freed" : "cache-bulk-live", bulk[i], 72,
-		       MEM_KMEM_CACHE_BULK, __func__);
+		       MZ_MEM_KMEM_CACHE_BULK, __func__);
 	kmem_cache_free_bulk(st_cache, 2, &bulk[1]);
 	st_freed(nr_st - 2, __func__);
 	st_freed(nr_st - 1, __func__);
@@ -184,24 +184,24 @@ static noinline void mz_selftest_pages(void)
 	struct folio *folio = folio_alloc(GFP_KERNEL, 2);
 
 	if (p)
-		st_add("pages-live", page_address(p), 2 * PAGE_SIZE, MEM_ALLOC_PAGES, __func__);
+		st_add("pages-live", page_address(p), 2 * PAGE_SIZE, MZ_MEM_ALLOC_PAGES, __func__);
 	if (q) {
-		st_add("pages-freed", page_address(q), PAGE_SIZE, MEM_ALLOC_PAGES, __func__);
+		st_add("pages-freed", page_address(q), PAGE_SIZE, MZ_MEM_ALLOC_PAGES, __func__);
 		__free_pages(q, 0);
 		st_freed(nr_st - 1, __func__);
 	}
 	if (gfp) {
 		st_add("getfreepages-freed", (void *)gfp, PAGE_SIZE,
-		       MEM_ALLOC_PAGES_GETFREEPAGES, __func__);
+		       MZ_MEM_ALLOC_PAGES_GETFREEPAGES, __func__);
 		/* free_pages() tail-calls __free_pages(): credited to us */
 		free_pages(gfp, 0);
 		st_freed(nr_st - 1, __func__);
 	}
 	if (exact)
-		st_add("pages-exact-live", exact, 5000, MEM_ALLOC_PAGES_EXACT, __func__);
+		st_add("pages-exact-live", exact, 5000, MZ_MEM_ALLOC_PAGES_EXACT, __func__);
 	if (folio) {
 		st_add("folio-freed", folio_address(folio), 4 * PAGE_SIZE,
-		       MEM_ALLOC_PAGES_FOLIO, __func__);
+		       MZ_MEM_ALLOC_PAGES_FOLIO, __func__);
 		folio_put(folio);
 		st_freed(nr_st - 1, NULL);
 	}
@@ -211,8 +211,8 @@ static noinline void mz_selftest_vmalloc(void)
 {
 	void *a = vmalloc(3 * PAGE_SIZE), *b = vmalloc(PAGE_SIZE);
 
-	st_add("vmalloc-live", a, 3 * PAGE_SIZE, MEM_VMALLOC, __func__);
-	st_add("vmalloc-freed", b, PAGE_SIZE, MEM_VMALLOC, __func__);
+	st_add("vmalloc-live", a, 3 * PAGE_SIZE, MZ_MEM_VMALLOC, __func__);
+	st_add("vmalloc-freed", b, PAGE_SIZE, MZ_MEM_VMALLOC, __func__);
 	vfree(b);
 	st_freed(nr_st - 1, __func__);
 }
@@ -221,7 +221,7 @@ static noinline void mz_selftest_kfree_rcu(void)
 {
 	struct mz_st_rcu *r = kmalloc(sizeof(*r), GFP_KERNEL);
 
-	st_add("kfree-rcu", r, sizeof(*r), MEM_KMALLOC, __func__);
+	st_add("kfree-rcu", r, sizeof(*r), MZ_MEM_KMALLOC, __func__);
 	kfree_rcu(r, rcu);
 	st_freed(nr_st - 1, NULL);
 }
@@ -234,25 +234,25 @@ static void mz_selftest_release(void)
 	for (i = 0; i < nr_st; i++) {
 		struct mz_st_obj *o = &st[i];
 
-		if (o->freed || o->type == MEM_GLOBAL)
+		if (o->freed || o->type == MZ_MEM_GLOBAL)
 			continue;
 		switch (o->type) {
-		case MEM_KMALLOC:
-		case MEM_KMALLOC_ND:
+		case MZ_MEM_KMALLOC:
+		case MZ_MEM_KMALLOC_ND:
 			kfree(o->va);
 			break;
-		case MEM_KMEM_CACHE:
-		case MEM_KMEM_CACHE_ND:
-		case MEM_KMEM_CACHE_BULK:
+		case MZ_MEM_KMEM_CACHE:
+		case MZ_MEM_KMEM_CACHE_ND:
+		case MZ_MEM_KMEM_CACHE_BULK:
 			kmem_cache_free(st_cache, (void *)o->va);
 			break;
-		case MEM_ALLOC_PAGES:
+		case MZ_MEM_ALLOC_PAGES:
 			__free_pages(virt_to_page(o->va), get_order(o->size));
 			break;
-		case MEM_ALLOC_PAGES_EXACT:
+		case MZ_MEM_ALLOC_PAGES_EXACT:
 			free_pages_exact((void *)o->va, o->size);
 			break;
-		case MEM_VMALLOC:
+		case MZ_MEM_VMALLOC:
 			vfree(o->va);
 			break;
 		default:
@@ -344,7 +344,7 @@ static ssize_t mz_selftest_write(struct file *f, const char __user *ubuf,
 		st_last = mz_index_now();
 		WRITE_ONCE(mz_selftest_global[0], 1);
 		st_add("global", mz_selftest_global, sizeof(mz_selftest_global),
-		       MEM_GLOBAL, "mz_selftest_global");
+		       MZ_MEM_GLOBAL, "mz_selftest_global");
 	}
 	mutex_unlock(&st_lock);
 	return st_cache ? count : -ENOMEM;

@@ -15,7 +15,7 @@ what="kmaptool names the test module's call sites func+off [memorizer_testmod]"
 
 make -s -C "$here/kmaptool" kmaptool > /dev/null || { echo "not ok - host: kmaptool builds"; exit 1; }
 if "$here/kmaptool/kmaptool" csv --symbols "$syms" -o "$kmap" "$kmap" &&
-   grep -q 'mzt_alloc+0x[0-9a-f]* \[memorizer_testmod\]' "${kmap}_allocations.csv" &&
+   grep -q 'mzt_poke+0x[0-9a-f]* \[memorizer_testmod\]' "${kmap}_allocations.csv" &&
    grep -q 'mzt_touch+0x[0-9a-f]* \[memorizer_testmod\]' "${kmap}_accesses.csv"; then
 	echo "ok - host: $what"
 else
