@@ -74,6 +74,7 @@ void memorizer_retype(const void *addr, enum memorizer_type type, size_t size,
 		      unsigned long ip);
 void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip);
 void memorizer_vfree(const void *addr, unsigned long ip);
+void memorizer_resize(const void *obj, size_t size);
 void memorizer_register_global(const void *addr, size_t size);
 #else
 static inline void memorizer_check_access(unsigned long addr, size_t size,
@@ -100,6 +101,7 @@ static inline void memorizer_retype(const void *addr,
 static inline void memorizer_vmalloc(const void *addr, unsigned long size,
 				     unsigned long ip) { }
 static inline void memorizer_vfree(const void *addr, unsigned long ip) { }
+static inline void memorizer_resize(const void *obj, size_t size) { }
 static inline void memorizer_register_global(const void *addr, size_t size) { }
 #endif
 

@@ -43,7 +43,7 @@ teardown_file() {
 
 @test "the self-test ran and lists every allocator family" {
 	n=$(tail -n +2 /tmp/st.expected | wc -l)
-	[ "$n" -eq 20 ]
+	[ "$n" -eq 23 ]
 	read -r first last < /tmp/st.range
 	[ "$first" -gt 0 ] && [ "$last" -gt "$first" ]
 	for t in KMALLOC KMALLOC_ND KMEM_CACHE KMEM_CACHE_ND KMEM_CACHE_BULK ALLOC_PAGES \

@@ -456,6 +456,25 @@ void memorizer_vfree(const void *addr, unsigned long ip)
 	this_cpu_inc(mz_pcpu_stats.frees);
 }
 
+/*
+ * An object that stays where it is with a new size: krealloc() within its
+ * slab slot, or ksize() giving its caller the whole slot.  The hit cache
+ * needs no new generation: an entry covering the old size still lies
+ * inside the object, and past a smaller size KASAN reports the access.
+ */
+void memorizer_resize(const void *obj, size_t size)
+{
+	struct mz_obj *o;
+
+	if (!obj || !READ_ONCE(mz_ready))
+		return;
+	preempt_disable();	/* a table walker: see mz_clear() */
+	o = mz_table_lookup(&mz_table, (unsigned long)obj, true);
+	if (o && !(READ_ONCE(o->flags) & MZ_F_PAGES) && size <= U32_MAX)
+		WRITE_ONCE(o->size, size);
+	preempt_enable();
+}
+
 /* KASAN registers every instrumented global with its size. */
 void memorizer_register_global(const void *addr, size_t size)
 {

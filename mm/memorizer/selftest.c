@@ -215,6 +215,25 @@ static noinline void mz_selftest_vmalloc(void)
 	st_add("vmalloc-freed", b, PAGE_SIZE, MZ_MEM_VMALLOC, __func__);
 	vfree(b);
 	st_freed(nr_st - 1, __func__);
+	/* freed later, by a work item: the free is seen when it is asked */
+	b = vmalloc(2 * PAGE_SIZE);
+	st_add("vmalloc-atomic-freed", b, 2 * PAGE_SIZE, MZ_MEM_VMALLOC, __func__);
+	vfree_atomic(b);
+	st_freed(nr_st - 1, __func__);
+}
+
+/* Objects that grow in place: the record follows their size. */
+static noinline void mz_selftest_resize(void)
+{
+	void *a = kmalloc(100, GFP_KERNEL), *b = kmalloc(50, GFP_KERNEL);
+	void *c = a ? krealloc(a, 120, GFP_KERNEL) : NULL;
+
+	if (c)		/* in place: kmalloc-128 holds 120 bytes */
+		st_add("krealloc-grown", c, 120, MZ_MEM_KMALLOC, __func__);
+	else
+		kfree(a);
+	if (b)		/* kmalloc-64: ksize() hands out all of it */
+		st_add("ksize-grown", b, ksize(b), MZ_MEM_KMALLOC, __func__);
 }
 
 static noinline void mz_selftest_kfree_rcu(void)
@@ -340,6 +359,7 @@ static ssize_t mz_selftest_write(struct file *f, const char __user *ubuf,
 		mz_selftest_cache();
 		mz_selftest_pages();
 		mz_selftest_vmalloc();
+		mz_selftest_resize();
 		mz_selftest_kfree_rcu();
 		st_last = mz_index_now();
 		WRITE_ONCE(mz_selftest_global[0], 1);
