@@ -3,21 +3,7 @@
  * The access hook: generic KASAN calls memorizer_access() for every
  * instrumented load and store and for every explicit check (memcpy,
  * copy_{to,from}_user, instrumented_*), and the recorder charges the access
- * to the object that covers the address.
- *
- * From an address to its object, by region:
- * - direct map: a slab page names its cache, so the object's start is
- *   nearest_obj() and the object table gives its descriptor; any other
- *   page is found in the page map, one u32 per page frame naming the
- *   page-level object that owns it (pages, a vmalloc area's pages,
- *   memblock regions), with a large kmalloc nested at its start;
- * - vmalloc space: the kernel page tables give the frame, the page map its
- *   vmalloc area;
- * - kernel image: globals, registered by KASAN (globals.c);
- * - module space: a module's globals (globals.c), else the memory
- *   module_alloc() took for it, a vmalloc area found like the others.
- * The page map costs 4 bytes per 4 KiB of memory, whatever the number of
- * objects; the other lookups reuse what the allocators already keep.
+ * to the object that covers the address (resolve.c).
  *
  * Most accesses repeat: the same instruction on the same object for the
  * same process.  A per-CPU cache, per context level, two entries per
@@ -34,9 +20,6 @@
  * generation current (mz_gen: clearing recycles slots, a page changes
  * hands unseen), and only for covers nothing can appear in.
  *
- * What no tracked object covers is charged to a per-type catch-all object
- * (USER, STACK, GLOBAL, NONE) so that every access is counted somewhere.
- *
  * A miss calls helpers that may be instrumented: a per-CPU, per-context
  * guard makes their accesses, and any access made while the lookup runs
  * on this CPU in the same context, return at once (counted as
@@ -49,24 +32,16 @@
 #include <linux/context_tracking.h>
 #include <linux/cpu.h>
 #include <linux/hash.h>
-#include <linux/memblock.h>
 #include <linux/mm.h>
-#include <linux/pgtable.h>
 #include <linux/preempt.h>
 #include <linux/rcupdate.h>
-#include <linux/sched/task_stack.h>
 #include <linux/uaccess.h>
 #include <asm/local.h>
-#include <asm/sections.h>
-#include "../slab.h"
 #include "memorizer.h"
 
 /* Whether KASAN calls memorizer_access(); see mz_set_log_accesses(). */
 bool memorizer_access_on __read_mostly;
 
-static u32 *mz_page_map;		/* pfn -> 1 + pool slot index */
-static unsigned long mz_page_map_pfns;
-static struct mz_obj mz_catchalls[NR_MEMORIZER_TYPES];
 
 #define MZ_HITS		4096	/* cache entries per CPU and context */
 #define MZ_WAYS		2	/* entries an instruction may take */
@@ -106,310 +81,6 @@ atomic_t mz_gen;		/* bumped when a cache entry may go stale */
 		if (IS_ENABLED(CONFIG_MEMORIZER_STATS))			\
 			this_cpu_inc(mz_pcpu_stats.field);		\
 	} while (0)
-
-static inline struct mz_obj *mz_slot_obj(u32 v)
-{
-	return v ? mz_pool_slot(&mz_pool, v - 1) : NULL;
-}
-
-/* The catch-all object of type @i (a memorizer_type). */
-struct mz_obj *mz_catchall(unsigned int i)
-{
-	return &mz_catchalls[i];
-}
-
-/*
- * Page frames [@pfn, @pfn + @nr) belong to the page-level object @o.  A
- * frame that still named another object (memory memblock reserved and
- * then gave to the page allocator, a vmalloc area's pages) changes hands
- * without a free the recorder saw: hit cache entries may be stale.
- */
-void mz_map_pages(unsigned long pfn, unsigned long nr, struct mz_obj *o)
-{
-	u32 v = mz_slot_of(o) + 1, old;
-	bool stale = false;
-
-	for (; nr && pfn < mz_page_map_pfns; nr--, pfn++) {
-		old = READ_ONCE(mz_page_map[pfn]);
-		stale |= old && old != v;
-		WRITE_ONCE(mz_page_map[pfn], v);
-	}
-	if (stale)
-		arch_atomic_inc(&mz_gen);
-}
-
-/* Page frames [@pfn, @pfn + @nr) are free again. */
-void mz_unmap_pages(unsigned long pfn, unsigned long nr)
-{
-	for (; nr && pfn < mz_page_map_pfns; nr--, pfn++)
-		if (READ_ONCE(mz_page_map[pfn]))
-			WRITE_ONCE(mz_page_map[pfn], 0);
-}
-
-/* The frame a kernel virtual address outside the direct map maps, or 0. */
-static unsigned long mz_kernel_pfn(unsigned long addr)
-{
-	pgd_t *pgd = pgd_offset_k(addr);
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t *pmd;
-	pte_t pte;
-
-	if (pgd_none(READ_ONCE(*pgd)))
-		return 0;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)))
-		return 0;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(READ_ONCE(*pud)))
-		return 0;
-	if (pud_leaf(READ_ONCE(*pud)))
-		return pud_pfn(*pud) + ((addr & ~PUD_MASK) >> PAGE_SHIFT);
-	pmd = pmd_offset(pud, addr);
-	if (pmd_none(READ_ONCE(*pmd)))
-		return 0;
-	if (pmd_leaf(READ_ONCE(*pmd)))
-		return pmd_pfn(*pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
-	pte = READ_ONCE(*pte_offset_kernel(pmd, addr));
-	return pte_present(pte) ? pte_pfn(pte) : 0;
-}
-
-/* A vmalloc area's pages belong to it while it lives. */
-void mz_map_vmalloc(struct mz_obj *o)
-{
-	unsigned long a, pfn;
-
-	for (a = o->va; a < o->va + mz_obj_size(o); a += PAGE_SIZE) {
-		pfn = mz_kernel_pfn(a);
-		if (pfn)
-			mz_map_pages(pfn, 1, o);
-	}
-}
-
-static inline bool mz_covers(struct mz_obj *o, unsigned long addr)
-{
-	if (!o || addr - o->va >= mz_obj_size(o))
-		return false;
-	/* pairs with the release that published the descriptor */
-	return smp_load_acquire(&o->state) == MZ_LIVE;
-}
-
-/*
- * pfn_valid() without its rcu_read_lock_sched(), whose lockdep hooks would
- * cost more than the rest of the lookup: preemption is already off.
- */
-static inline bool mz_pfn_valid(unsigned long pfn)
-{
-	struct mem_section *ms;
-
-	if (pfn_to_section_nr(pfn) >= NR_MEM_SECTIONS)
-		return false;
-	ms = __pfn_to_section(pfn);
-	return valid_section(ms) && (early_section(ms) || pfn_section_valid(ms, pfn));
-}
-
-/* A slab object, or the large kmalloc or pages owning the frame. */
-static struct mz_obj *mz_find_direct(unsigned long addr)
-{
-	unsigned long pfn = (addr - PAGE_OFFSET) >> PAGE_SHIFT;
-	struct mz_obj *o, *n;
-	struct folio *folio;
-
-	if (pfn >= mz_page_map_pfns || !mz_pfn_valid(pfn))
-		return NULL;
-	folio = page_folio(pfn_to_page(pfn));
-	if (folio_test_slab(folio)) {
-		struct slab *slab = folio_slab(folio);
-		struct kmem_cache *s = READ_ONCE(slab->slab_cache);
-		void *start;
-
-		if (s) {
-			start = nearest_obj(s, slab, (void *)addr);
-			o = mz_table_lookup(&mz_table, (unsigned long)start, true);
-			if (mz_covers(o, addr))
-				return o;
-		}
-	}
-	o = mz_slot_obj(READ_ONCE(mz_page_map[pfn]));
-	if (!mz_covers(o, addr))
-		return NULL;
-	if (READ_ONCE(o->new_type) == MZ_MEM_KMALLOC && !folio_test_slab(folio)) {
-		n = mz_table_lookup(&mz_table, o->va, true);
-		if (mz_covers(n, addr))
-			return n;
-	}
-	return o;
-}
-
-static struct mz_obj *mz_find_vmalloc(unsigned long addr)
-{
-	unsigned long pfn = mz_kernel_pfn(addr);
-	struct mz_obj *o;
-
-	if (!pfn || pfn >= mz_page_map_pfns)
-		return NULL;
-	o = mz_slot_obj(READ_ONCE(mz_page_map[pfn]));
-	return mz_covers(o, addr) ? o : NULL;
-}
-
-/*
- * Whether a cache entry may stand for @o: no object can appear inside it
- * (slab and large kmalloc pages hold others).
- */
-static inline bool mz_cacheable(struct mz_obj *o)
-{
-	if (o->type == MZ_MEM_ALLOC_PAGES || o->type == MZ_MEM_ALLOC_PAGES_EXACT ||
-	    o->type == MZ_MEM_ALLOC_PAGES_GETFREEPAGES || o->type == MZ_MEM_ALLOC_PAGES_FOLIO)
-		return READ_ONCE(o->new_type) == NR_MEMORIZER_TYPES;
-	return true;
-}
-
-static bool mz_on_stack(unsigned long addr)
-{
-	unsigned long s = (unsigned long)task_stack_page(current);
-
-	return in_task() && addr - s < THREAD_SIZE;
-}
-
-/* What an access is charged to, and over which addresses that holds. */
-struct mz_cover {
-	struct mz_obj *obj;
-	unsigned long lo, hi;
-	bool cache;		/* may stand in the hit cache for [lo, hi) */
-};
-
-/*
- * An address outside the regions that hold objects: the gap between the
- * regions around it, where nothing but the NONE catch-all can ever be.
- */
-static void mz_outside(unsigned long addr, struct mz_cover *c)
-{
-	const unsigned long r[][2] = {
-		{ 0, TASK_SIZE_MAX },
-		{ PAGE_OFFSET, PAGE_OFFSET + (mz_page_map_pfns << PAGE_SHIFT) },
-		{ VMALLOC_START, VMALLOC_END },
-		{ __START_KERNEL_map, (unsigned long)_end },
-#ifdef CONFIG_MODULES
-		{ MODULES_VADDR, MODULES_END },
-#endif
-	};
-	int i;
-
-	c->lo = 0;
-	c->hi = ULONG_MAX;
-	for (i = 0; i < ARRAY_SIZE(r); i++) {
-		if (r[i][1] <= addr)
-			c->lo = max(c->lo, r[i][1]);
-		else if (r[i][0] > addr)
-			c->hi = min(c->hi, r[i][0]);
-	}
-	c->obj = &mz_catchalls[MZ_MEM_NONE];
-	c->cache = true;
-}
-
-/*
- * A gap between globals: GLOBAL, but for init_task's stack (the boot
- * CPU's idle task), which the image holds; the cover stops at its edges.
- */
-static void mz_image_gap(unsigned long addr, struct mz_cover *c)
-{
-	unsigned long s = (unsigned long)init_stack, e = s + THREAD_SIZE;
-
-	c->obj = &mz_catchalls[MZ_MEM_GLOBAL];
-	c->cache = true;
-	if (addr >= s && addr < e) {
-		if (mz_on_stack(addr))
-			c->obj = &mz_catchalls[MZ_MEM_STACK];
-		c->lo = s;
-		c->hi = e;
-		c->cache = false;
-	} else if (addr < s) {
-		c->hi = min(c->hi, s);
-	} else {
-		c->lo = max(c->lo, e);
-	}
-}
-
-#ifdef CONFIG_MODULES
-/*
- * Module space: a module's global, else its memory, over the gap between
- * its globals.  False for memory no module holds.
- */
-static bool mz_find_module(unsigned long addr, struct mz_cover *c)
-{
-	struct mz_obj *o = mz_find_module_global(addr, &c->lo, &c->hi);
-
-	c->cache = true;
-	if (o) {
-		c->obj = o;
-		c->lo = o->va;
-		c->hi = o->va + mz_obj_size(o);
-		return true;
-	}
-	o = mz_find_vmalloc(addr);
-	if (!o)
-		return false;
-	c->obj = o;
-	c->lo = max(c->lo, o->va);
-	c->hi = min(c->hi, o->va + mz_obj_size(o));
-	return true;
-}
-#endif
-
-/*
- * The object covering @addr, or a catch-all; the cover's end is where an
- * access running past it is charged to the next one too.  Catch-alls are
- * cached over ranges where no object can appear: user space, the gaps
- * between globals, the space outside the regions that hold objects.
- */
-static void mz_resolve(unsigned long addr, struct mz_cover *c)
-{
-	struct mz_obj *o = NULL;
-
-	if (addr < TASK_SIZE_MAX) {
-		c->obj = &mz_catchalls[MZ_MEM_USER];
-		c->lo = 0;
-		c->hi = TASK_SIZE_MAX;
-		c->cache = true;
-		return;
-	} else if (addr >= PAGE_OFFSET &&
-		   addr < PAGE_OFFSET + (mz_page_map_pfns << PAGE_SHIFT)) {
-		o = mz_find_direct(addr);
-	} else if (addr >= VMALLOC_START && addr < VMALLOC_END) {
-		o = mz_find_vmalloc(addr);
-	} else if (addr >= __START_KERNEL_map && addr < (unsigned long)_end) {
-		o = mz_find_global(addr, &c->lo, &c->hi);
-		if (!o) {
-			mz_image_gap(addr, c);
-			return;
-		}
-#ifdef CONFIG_MODULES
-	} else if (addr >= MODULES_VADDR && addr < MODULES_END) {
-		if (mz_find_module(addr, c))
-			return;
-#endif
-	} else {
-		mz_outside(addr, c);
-		return;
-	}
-	if (o) {
-		c->obj = o;
-		c->lo = o->va;
-		c->hi = o->va + mz_obj_size(o);
-		c->cache = mz_cacheable(o);
-		/* memblock may give its pages away one by one */
-		if (o->type == MZ_MEM_MEMBLOCK) {
-			c->lo = max(c->lo, addr & PAGE_MASK);
-			c->hi = min(c->hi, (addr & PAGE_MASK) + PAGE_SIZE);
-		}
-		return;
-	}
-	/* memory that may hold an object tomorrow: charged page by page */
-	c->obj = &mz_catchalls[mz_on_stack(addr) ? MZ_MEM_STACK : MZ_MEM_NONE];
-	c->lo = addr & PAGE_MASK;
-	c->hi = c->lo + PAGE_SIZE;
-	c->cache = false;
-}
 
 /*
  * rcu_is_watching() without a call: the function lives in instrumented
@@ -703,42 +374,9 @@ void mz_set_log_accesses(bool on)
 		synchronize_rcu();
 }
 
-/* Memory the access maps took at boot. */
-unsigned long mz_access_meta_bytes(void)
-{
-	return mz_page_map_pfns * sizeof(u32);
-}
-
-/**
- * mz_access_init - reserve the page map
- *
- * Called from memorizer_init() while memblock hands out memory.
- */
+/* Called from memorizer_init(): mem_log_boot=yes turns recording on. */
 void __init mz_access_init(void)
 {
-	static const char *const names[] = {
-		[MZ_MEM_USER] = "user", [MZ_MEM_STACK] = "stack",
-		[MZ_MEM_GLOBAL] = "global", [MZ_MEM_NONE] = "none",
-	};
-	unsigned int t;
-
-	mz_page_map_pfns = max_pfn;
-	mz_page_map = memblock_alloc(mz_page_map_pfns * sizeof(u32), PAGE_SIZE);
-	if (!mz_page_map) {
-		pr_err("no memory for the page map\n");
-		mz_page_map_pfns = 0;
-	}
-	for (t = 0; t < NR_MEMORIZER_TYPES; t++) {
-		struct mz_obj *o = &mz_catchalls[t];
-
-		o->va = t;
-		o->alloc_ip = t;
-		o->type = t;
-		o->new_type = NR_MEMORIZER_TYPES;
-		o->comm = mz_name_id(&mz_comms, t < ARRAY_SIZE(names) && names[t] ?
-				     names[t] : "none", MZ_NAME_LEN);
-		o->state = MZ_LIVE;
-	}
 	if (mz_log_accesses)
 		WRITE_ONCE(memorizer_access_on, true);
 }

@@ -49,132 +49,6 @@ static u16 mz_comm_hardirq, mz_comm_softirq;
 #define MZ_NAMES_CACHES	1024
 
 /**
- * mz_parse_bool - the one boolean parser of the controls and parameters
- * @s: 1/0, y/n, yes/no, true/false or on/off, in any case
- * @val: the value
- *
- * Stricter than kstrtobool(), which takes any word by its first letter.
- * Return: 0, or -EINVAL (and @val untouched) for anything else.
- */
-int mz_parse_bool(const char *s, bool *val)
-{
-	static const char *const yes[] = { "1", "y", "yes", "true", "on" };
-	static const char *const no[] = { "0", "n", "no", "false", "off" };
-	int i;
-
-	for (i = 0; s && i < ARRAY_SIZE(yes); i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*val = true;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i])) {
-			*val = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static bool mz_boot_enabled __initdata = true;
-
-static int __init mz_param_enabled(char *arg)
-{
-	return mz_parse_bool(arg, &mz_boot_enabled);
-}
-early_param("memorizer_enabled_boot", mz_param_enabled);
-
-static int __init mz_param_log(char *arg)
-{
-	return mz_parse_bool(arg, &mz_log_accesses);
-}
-early_param("mem_log_boot", mz_param_log);
-
-static int __init mz_param_index(char *arg)
-{
-	if (!arg)
-		return -EINVAL;
-	if (!strcmp(arg, "time"))
-		mz_index_time = true;
-	else if (strcmp(arg, "serial"))
-		return -EINVAL;
-	return 0;
-}
-early_param("memorizer_index_type", mz_param_index);
-
-/**
- * mz_parse_size - parse a memalloc_size= value
- * @arg: N GiB, the unit of the first Memorizer's command lines
- *       (memalloc_size=4), or a number with a K/M/G suffix
- * @bytes: the size in bytes
- *
- * Return: 0, or -EINVAL for anything else, a number too large included.
- */
-int mz_parse_size(const char *arg, unsigned long *bytes)
-{
-	unsigned int shift = 30, len;
-	unsigned long long n;
-	char num[24];
-
-	if (!arg)
-		return -EINVAL;
-	len = strspn(arg, "0123456789");
-	if (!len || len >= sizeof(num))
-		return -EINVAL;
-	switch (arg[len]) {
-	case '\0':
-		break;
-	case 'K': case 'k':
-		shift = 10;
-		break;
-	case 'M': case 'm':
-		shift = 20;
-		break;
-	case 'G': case 'g':
-		shift = 30;
-		break;
-	case 'T': case 't':
-		shift = 40;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (arg[len] && arg[len + 1])
-		return -EINVAL;
-	memcpy(num, arg, len);
-	num[len] = '\0';
-	if (kstrtoull(num, 10, &n) || n > ULONG_MAX >> shift)
-		return -EINVAL;
-	*bytes = n << shift;
-	return 0;
-}
-
-/**
- * mz_pool_size - the pool size the recorder takes
- * @want: memalloc_size= in bytes
- * @mem: the machine's memory in bytes
- *
- * At most a quarter of memory, and no more slots than a u32 can name.
- * Return: the size, a whole number of pages.
- */
-unsigned long mz_pool_size(unsigned long want, unsigned long mem)
-{
-	unsigned long limit = min(mem / 4, MZ_POOL_MAX_SLOTS * MZ_SLOT_SIZE);
-
-	return round_down(min(want, limit), PAGE_SIZE);
-}
-
-static int __init mz_param_size(char *arg)
-{
-	if (mz_parse_size(arg, &mz_pool_bytes)) {
-		pr_err("memalloc_size=%s: not a size; keeping %luM\n", arg ?: "",
-		       mz_pool_bytes >> 20);
-		return -EINVAL;
-	}
-	return 0;
-}
-early_param("memalloc_size", mz_param_size);
-
-/**
  * mz_warn - report an internal error as the user asked
  * @fmt: printf format of what went wrong
  *
@@ -543,70 +417,6 @@ void mz_stats_sum(struct mz_stats *sum)
 	}
 }
 
-/* The next object marked for clearing at or after slot *@i, or NULL. */
-static struct mz_obj *mz_next_clearing(unsigned long *i, unsigned long n)
-{
-	for (; *i < n; ++*i) {
-		struct mz_obj *o = mz_pool_slot(&mz_pool, *i);
-
-		/* pairs with mz_close() */
-		if (smp_load_acquire(&o->state) == MZ_FREED &&
-		    (READ_ONCE(o->flags) & (MZ_F_CLEARING | MZ_F_QUEUED)) == MZ_F_CLEARING)
-			return o;
-	}
-	return NULL;
-}
-
-/**
- * mz_clear - forget freed objects and return their slots to the pool
- * @printed_only: only those kmap has already reported
- *
- * Called with mz_report_lock held.  Live objects are kept.  The access
- * path and table walkers hold descriptors and counter records with
- * preemption off, without locks (synchronize_rcu() waits for such
- * sections with preemptible RCU too, but not for a walker that could be
- * preempted): an object is marked first, so that no
- * counter record appears on it after a grace period; its records are then
- * unlinked, and after a second grace period nobody can hold either.
- */
-void mz_clear(bool printed_only)
-{
-	unsigned long i, n = mz_pool_high_water(&mz_pool);
-	struct mz_obj *o;
-
-	for (i = 0; i < n; i++) {
-		u8 f;
-
-		o = mz_pool_slot(&mz_pool, i);
-		/* pairs with mz_close() */
-		if (smp_load_acquire(&o->state) != MZ_FREED)
-			continue;
-		/* queued for kmap_stream: it stays until printed there */
-		f = READ_ONCE(o->flags);
-		if (!(f & MZ_F_QUEUED) && (!printed_only || (f & MZ_F_PRINTED)))
-			mz_flags_update(o, MZ_F_CLEARING, 0);
-		else
-			mz_flags_update(o, 0, MZ_F_CLEARING);
-	}
-	synchronize_rcu();
-	/*
-	 * The access path's hit caches may name what we free: from now on
-	 * no entry made before can hit, and once the accesses in flight are
-	 * done, the counts the entries hold are folded into the records, so
-	 * that none is later added to a recycled slot.
-	 */
-	arch_atomic_inc(&mz_gen);
-	for (i = 0; (o = mz_next_clearing(&i, n)); i++)
-		mz_ctab_unlink(&mz_ctab, o);
-	synchronize_rcu();
-	mz_access_fold();
-	for (i = 0; (o = mz_next_clearing(&i, n)); i++) {
-		mz_ctab_free(&mz_pool, o);
-		mz_pool_free(&mz_pool, o);
-		arch_atomic_long_inc(&mz_cleared);
-	}
-}
-
 static void __init mz_record_reserved(enum memorizer_type type,
 				      unsigned long va, unsigned long size)
 {
@@ -693,10 +503,12 @@ void __init memorizer_init(void)
 		      MZ_NAMES_COMMS * sizeof(u32), MZ_NAMES_CACHES);
 	mz_comm_hardirq = mz_name_id(&mz_comms, "hardirq", MZ_NAME_LEN);
 	mz_comm_softirq = mz_name_id(&mz_comms, "softirq", MZ_NAME_LEN);
-	mz_access_init();
+	mz_pagemap_init();
 	mz_globals_init();
+	mz_resolve_init();
+	mz_access_init();
 	mz_stream_init();
-	mz_meta_bytes += mz_access_meta_bytes() + mz_globals_meta_bytes() +
+	mz_meta_bytes += mz_pagemap_meta_bytes() + mz_globals_meta_bytes() +
 			 mz_stream_meta_bytes();
 	WRITE_ONCE(mz_ready, true);
 	mz_record_memblock(base);

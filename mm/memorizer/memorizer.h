@@ -275,9 +275,6 @@ static inline u32 mz_slot_of(const struct mz_obj *o)
 }
 
 void mz_stats_sum(struct mz_stats *sum);
-int mz_parse_size(const char *arg, unsigned long *bytes);
-int mz_parse_bool(const char *s, bool *val);
-unsigned long mz_pool_size(unsigned long want, unsigned long mem);
 unsigned long mz_metadata_bytes(void);
 u64 mz_index_now(void);
 u64 mz_alloc_index_of(const void *va, bool nested);
@@ -327,16 +324,41 @@ static inline bool mz_ctx_wanted(void)
 }
 DECLARE_PER_CPU(struct mz_stats, mz_pcpu_stats);
 
-/* access.c: the access hook's maps from addresses to objects. */
-void mz_access_init(void);
+/* params.c: kernel parameters, and the parsers the controls share. */
+extern bool mz_boot_enabled;
+int mz_parse_size(const char *arg, unsigned long *bytes);
+int mz_parse_bool(const char *s, bool *val);
+unsigned long mz_pool_size(unsigned long want, unsigned long mem);
+
+/* pagemap.c: page frame -> page-level object. */
+extern unsigned long mz_page_map_pfns;
+void mz_pagemap_init(void);
+unsigned long mz_pagemap_meta_bytes(void);
 void mz_map_pages(unsigned long pfn, unsigned long nr, struct mz_obj *o);
 void mz_unmap_pages(unsigned long pfn, unsigned long nr);
 void mz_map_vmalloc(struct mz_obj *o);
+struct mz_obj *mz_find_direct(unsigned long addr);
+struct mz_obj *mz_find_vmalloc(unsigned long addr);
+
+/* resolve.c: address -> what an access there is charged to. */
+/* What an access is charged to, and over which addresses that holds. */
+struct mz_cover {
+	struct mz_obj *obj;
+	unsigned long lo, hi;
+	bool cache;		/* may stand in the hit cache for [lo, hi) */
+};
+
+void mz_resolve_init(void);
+void mz_resolve(unsigned long addr, struct mz_cover *c);
+struct mz_obj *mz_catchall(unsigned int i);
+
+/* access.c: the access hook, its hit cache and the folding of counts. */
+void mz_access_init(void);
 void mz_guard_enter(void);
 void mz_guard_exit(void);
-struct mz_obj *mz_catchall(unsigned int i);
-unsigned long mz_access_meta_bytes(void);
 void mz_access_fold(void);
+
+/* clear.c: freed objects' slots back to the pool. */
 void mz_clear(bool printed_only);
 __printf(1, 2) void mz_warn(const char *fmt, ...);
 
