@@ -34,6 +34,15 @@ accesses() {
 		'!/^ / { on = ($3 == va && $5 == idx); next } on'  "$1"
 }
 
+# modkmap [PID]: the kmap cut down to module space, the catch-alls and the
+# objects PID allocated (whole-boot kmaps would fill the guest's /tmp).
+modkmap() {
+	awk -F, -v p="${1:-none}" '
+		!/^ / { on = ($3 >= "ffffffffa0000000" && $3 < "ffffffffff000000") ||
+			     length($1) <= 2 || $2 == p }
+		on' $MZ/kmap
+}
+
 # sum_rw PID < access lines: "WRITES READS" summed over the lines of PID.
 sum_rw() {
 	awk -F, -v p="$1" '$4 == p { w += $2; r += $3 } END { print w + 0, r + 0 }'
@@ -54,11 +63,11 @@ setup_file() {
 	sed 's/^0x//' /sys/module/memorizer_testmod/sections/.text > /tmp/mod.text
 	bash -c "echo \$\$ > /tmp/mod.pid; echo $POKES > /sys/module/memorizer_testmod/parameters/poke"
 	echo 0 > $MZ/log_accesses_enabled
-	cat $MZ/kmap > /tmp/mod.loaded
-	cp /proc/kallsyms /tmp/mod.kallsyms
+	modkmap "$(cat /tmp/mod.pid)" > /tmp/mod.loaded
+	grep -F '[memorizer_testmod]' /proc/kallsyms > /tmp/mod.kallsyms
 	echo "/tmp/mod.loaded /tmp/mod.kallsyms" > /tmp/mz-modcheck
 	rmmod memorizer_testmod
-	cat $MZ/kmap > /tmp/mod.unloaded
+	modkmap > /tmp/mod.unloaded
 }
 
 teardown_file() {
@@ -66,6 +75,8 @@ teardown_file() {
 	echo 0 > $MZ/log_accesses_enabled
 	echo 0 > $MZ/memorizer_enabled
 	rmmod memorizer_testmod 2> /dev/null || true
+	# the host's check copies mod.loaded and mod.kallsyms afterwards
+	rm -f /tmp/mod.unloaded /tmp/mod.again
 }
 
 @test "the module's memory is a VMALLOC object of insmod, live while loaded" {
@@ -143,7 +154,7 @@ teardown_file() {
 	insmod $KO
 	text=$(sed 's/^0x//' /sys/module/memorizer_testmod/sections/.text)
 	rmmod memorizer_testmod
-	cat $MZ/kmap > /tmp/mod.again
+	modkmap > /tmp/mod.again
 	line=$(kmap_line /tmp/mod.again "$text" VMALLOC)
 	echo "# $line"
 	[ "$(field "$line" 6)" != 0 ]
