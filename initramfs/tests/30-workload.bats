@@ -97,8 +97,9 @@ workload() {
 	# the stack goes after a grace period (call_rcu)
 	for _ in $(seq 30); do
 		cat $MZ/kmap > /tmp/wl.kmap
+		# the newest: pids wrap, an earlier process may have had this one
 		line=$(awk -F, -v p="$parent" '!/^ / && $2 == p && $8 == "STACK_PAGE" && $6 != 0' /tmp/wl.kmap |
-			tail -n 1)
+			sort -t, -k5,5n | tail -n 1)
 		[ -z "$line" ] || break
 		sleep 1
 	done

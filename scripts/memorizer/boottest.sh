@@ -33,7 +33,7 @@ USAGE
 
 kernel="" append="" filter="" suites=$PROJECT_DIR/initramfs/tests smp=2 mem=512M
 timeout_s=900 total_s=3600 out=$BUILD_DIR/boottest build=1 interactive=0 gdb_port=""
-while getopts "k:a:f:S:s:m:t:o:nig:h" opt; do
+while getopts "k:a:f:S:s:m:t:T:o:nig:h" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	a) append=$OPTARG ;;

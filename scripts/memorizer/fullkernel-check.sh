@@ -17,7 +17,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${BUILD_DIR:-$(cd "$here/../.." && pwd)/build/full}
 . "$here/lib.sh"
-smp=2 mem=1G filter=""
+# A full kernel's kmap is ten times the small guest's: one pass of a test
+# over it can print nothing for many minutes under TCG on a loaded host.
+smp=2 mem=1G filter="" hang=3600 total=14400
 while getopts "s:m:f:h" opt; do
 	case $opt in
 	s) smp=$OPTARG ;;
@@ -50,7 +52,7 @@ boot() {
 	shift
 	mz_say "=== $name: boottest.sh $*"
 	"$here/boottest.sh" -n -k "$TREE/arch/x86/boot/bzImage" -s "$smp" -m "$mem" \
-		-o "$out" "$@" 2>&1 | tee "$out.log"
+		-t "$hang" -T "$total" -o "$out" "$@" 2>&1 | tee "$out.log"
 	rc=${PIPESTATUS[0]}
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out.log" | tail -n 1)
 	if [ -z "$line" ]; then
