@@ -13,6 +13,7 @@
 
 struct kmem_cache;
 struct page;
+struct task_struct;
 
 /*
  * Allocation types, numbered as in the kmap format (MZ_MEM_KMALLOC prints
@@ -76,6 +77,8 @@ void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip);
 void memorizer_vfree(const void *addr, unsigned long ip);
 void memorizer_resize(const void *obj, size_t size);
 void memorizer_register_global(const void *addr, size_t size);
+void memorizer_task_init(struct task_struct *tsk);
+void memorizer_task_free(struct task_struct *tsk);
 #else
 static inline void memorizer_check_access(unsigned long addr, size_t size,
 					  bool write, unsigned long ip) { }
@@ -103,6 +106,8 @@ static inline void memorizer_vmalloc(const void *addr, unsigned long size,
 static inline void memorizer_vfree(const void *addr, unsigned long ip) { }
 static inline void memorizer_resize(const void *obj, size_t size) { }
 static inline void memorizer_register_global(const void *addr, size_t size) { }
+static inline void memorizer_task_init(struct task_struct *tsk) { }
+static inline void memorizer_task_free(struct task_struct *tsk) { }
 #endif
 
 #endif /* _LINUX_MEMORIZER_H */

@@ -18,7 +18,8 @@ teardown() {
 	for f in memorizer_enabled log_accesses_enabled log_live_enabled \
 		 clear_dead_objects clear_printed_objects verbose_warnings_enabled \
 		 kmap allocations accesses kmap_stream stats clear_dead_objs \
-		 clear_printed_list print_live_obj memorizer_log_access; do
+		 clear_printed_list print_live_obj memorizer_log_access \
+		 retire_threshold retire_exited; do
 		[ -e $MZ/$f ] || { echo "missing $f"; return 1; }
 	done
 }
@@ -92,7 +93,8 @@ teardown() {
 		done
 	done <<-EOF
 	600 memorizer_enabled log_accesses_enabled memorizer_log_access log_live_enabled print_live_obj verbose_warnings_enabled selftest
-	200 clear_dead_objects clear_dead_objs clear_printed_objects clear_printed_list
+	200 clear_dead_objects clear_dead_objs clear_printed_objects clear_printed_list retire_exited
+	600 retire_threshold
 	400 kmap allocations accesses kmap_stream stats
 	EOF
 	[ "$(stat -c '%a' /proc/1/memorizer_enabled)" = 600 ]

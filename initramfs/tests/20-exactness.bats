@@ -14,6 +14,7 @@ st_line() {
 }
 
 setup_file() {
+	keep_exited
 	echo 1 > $MZ/memorizer_enabled
 	echo 1 > $MZ/log_live_enabled
 	echo 1 > $MZ/clear_dead_objects
@@ -37,6 +38,7 @@ setup_file() {
 }
 
 teardown_file() {
+	retire_default
 	echo 0 > $MZ/log_live_enabled
 	rm -f /tmp/st.kmap /tmp/st.csv /tmp/st.full /tmp/st.csvfull
 }

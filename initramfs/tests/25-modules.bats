@@ -49,6 +49,7 @@ sum_rw() {
 }
 
 setup_file() {
+	keep_exited
 	grep -q '^CONFIG_MEMORIZER_TEST_MODULE=m' /etc/memorizer/config ||
 		skip "this kernel has no test module"
 	rmmod memorizer_testmod 2> /dev/null || true
@@ -73,6 +74,7 @@ setup_file() {
 }
 
 teardown_file() {
+	retire_default
 	echo 0 > $MZ/log_live_enabled
 	echo 0 > $MZ/log_accesses_enabled
 	echo 0 > $MZ/memorizer_enabled

@@ -25,6 +25,7 @@ in_range() {
 }
 
 setup_file() {
+	keep_exited
 	echo 1 > $MZ/memorizer_enabled
 	echo 1 > $MZ/log_live_enabled
 	echo 1 > $MZ/log_accesses_enabled
@@ -47,6 +48,7 @@ setup_file() {
 }
 
 teardown_file() {
+	retire_default
 	echo 0 > $MZ/log_live_enabled
 	echo 0 > $MZ/log_accesses_enabled
 	rm -f /tmp/ac.kmap /tmp/ac.full /tmp/ac.csv /tmp/ac.offline /tmp/ac.s1 /tmp/ac.s2 /tmp/ac.pids /tmp/ac.before
@@ -75,8 +77,8 @@ teardown_file() {
 }
 
 @test "the accesses CSV has a header and the same counts, naming each object" {
-	[ "$(head -n 1 /tmp/ac.csv)" = "obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid" ]
-	[ -z "$(tail -n +2 /tmp/ac.csv | awk -F, 'NF != 6')" ]
+	[ "$(head -n 1 /tmp/ac.csv)" = "obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid,access_command" ]
+	[ -z "$(tail -n +2 /tmp/ac.csv | awk -F, 'NF != 7')" ]
 	pid=$(cat /tmp/ac.pid)
 	read -r rs re <<< "$(fn_range mz_st_read)"
 	read -r ws we <<< "$(fn_range mz_st_write)"
@@ -142,8 +144,9 @@ teardown_file() {
 }
 
 @test "every kmap line is well formed, indented lines included" {
-	awk -F, '/^  / { if (NF != 4 || $1 !~ /^  [0-9a-f]+$/ || $2 !~ /^[0-9]+$/ ||
-			    $3 !~ /^[0-9]+$/ || $4 !~ /^-?[0-9]+$/) { print; bad = 1 }; next }
+	# a retired command's line (pid -2) carries the command as a fifth field
+	awk -F, '/^  / { if ((NF != 4 && !(NF >= 5 && $4 == -2)) || $1 !~ /^  [0-9a-f]+$/ ||
+			    $2 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+$/ || $4 !~ /^-?[0-9]+$/) { print; bad = 1 }; next }
 		 NF != 11 { print; bad = 1 } END { exit bad }' /tmp/ac.full
 }
 

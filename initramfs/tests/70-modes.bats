@@ -9,7 +9,12 @@
 load lib/memorizer
 
 setup_file() {
+	keep_exited
 	echo 1 > $MZ/clear_dead_objects	# smaller kmaps to scan
+}
+
+teardown_file() {
+	retire_default
 }
 
 setup() {

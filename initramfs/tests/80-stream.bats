@@ -7,6 +7,7 @@
 load lib/memorizer
 
 setup_file() {
+	keep_exited
 	echo 1 > $MZ/memorizer_enabled
 	echo 1 > $MZ/log_accesses_enabled
 	cat $MZ/kmap_stream > /tmp/sm.out &
@@ -27,6 +28,7 @@ setup_file() {
 }
 
 teardown_file() {
+	retire_default
 	kill "$(cat /tmp/sm.reader)" 2>/dev/null
 	rm -f /tmp/sm.*
 }

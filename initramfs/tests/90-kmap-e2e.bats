@@ -9,6 +9,14 @@
 
 load lib/memorizer
 
+setup_file() {
+	keep_exited
+}
+
+teardown_file() {
+	retire_default
+}
+
 @test "two known processes run a shared workload while recording, and only they are recorded" {
 	echo 1 > $MZ/memorizer_enabled
 	echo 1 > $MZ/log_live_enabled

@@ -6,7 +6,7 @@
  * to the object that covers the address (resolve.c).
  *
  * Most accesses repeat: the same instruction on the same object for the
- * same process.  A per-CPU cache, per context level, two entries per
+ * same task.  A per-CPU cache, per context level, two entries per
  * instruction (one instruction often alternates between two objects),
  * remembers the covers (object and byte range) and counter records last
  * seen; a hit costs a few compares and one increment of a count kept in
@@ -32,6 +32,7 @@
 #include <linux/context_tracking.h>
 #include <linux/cpu.h>
 #include <linux/hash.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/preempt.h>
 #include <linux/rcupdate.h>
@@ -57,7 +58,7 @@ struct mz_hit {
 	unsigned long lo, hi;	/* the cover's bytes */
 	struct mz_obj *obj;
 	struct mz_acc *rec;
-	s32 pid;
+	u32 key;		/* whom it counts for (memorizer.h) */
 	u32 gen;
 	local_t reads, writes;
 };
@@ -150,11 +151,14 @@ static void mz_fold_cpu(void *unused)
  *
  * Counts made through the hit caches wait there, per CPU; readers of the
  * records call this first.  An access racing with it may be left for the
- * next fold.  Process context.
+ * next fold.  Process context, with mz_report_lock held: two folds of an
+ * offline CPU's entries at once would both add the same counts.
  */
 void mz_access_fold(void)
 {
 	int cpu;
+
+	lockdep_assert_held(&mz_report_lock);
 
 	cpus_read_lock();
 	on_each_cpu(mz_fold_cpu, NULL, 1);
@@ -177,16 +181,20 @@ void mz_access_fold(void)
  */
 static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
 				    size_t size, bool write, unsigned long ip,
-				    s32 pid, u32 gen)
+				    u32 key, u32 gen)
 {
 	unsigned long end = addr + size, flags;
+	s32 pid = key == MZ_KEY_IRQ ? -1 : task_pid_nr(current);
 	struct mz_cover c;
 	struct mz_acc *r;
 
 	mz_acc_stat(lookups);
 	do {
 		mz_resolve(addr, &c);
-		r = mz_ctab_get(&mz_ctab, &mz_pool, c.obj, mz_ip_encode(ip), pid);
+		r = mz_ctab_get(&mz_ctab, &mz_pool, c.obj, mz_ip_encode(ip), key, pid);
+		/* memorizer_task_free() retires only tasks that have records */
+		if (r && key != MZ_KEY_IRQ && !(current->memorizer_id & MZ_ID_RECORDED))
+			current->memorizer_id |= MZ_ID_RECORDED;
 		if (c.cache) {
 			/*
 			 * The new entry goes first in its set, the last one's
@@ -196,7 +204,7 @@ static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
 			mz_hit_fold(&h[MZ_WAYS - 1]);
 			memmove(&h[1], &h[0], (MZ_WAYS - 1) * sizeof(*h));
 			*h = (struct mz_hit){ .ip = ip, .lo = c.lo, .hi = c.hi,
-					      .obj = c.obj, .rec = r, .pid = pid,
+					      .obj = c.obj, .rec = r, .key = key,
 					      .gen = gen };
 			local_inc(write ? &h->writes : &h->reads);
 			raw_local_irq_restore(flags);
@@ -216,10 +224,10 @@ static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
  * block, and this runs for every load and store.
  */
 static __always_inline bool mz_hit(struct mz_hit *h, unsigned long addr,
-				   size_t size, unsigned long ip, s32 pid, u32 gen)
+				   size_t size, unsigned long ip, u32 key, u32 gen)
 {
 	return h->ip == ip &&
-	       !((u32)(h->pid ^ pid) | (h->gen ^ gen) |
+	       !((h->key ^ key) | (h->gen ^ gen) |
 		 (addr - h->lo >= h->hi - h->lo) | (addr + size > h->hi) |
 		 (READ_ONCE(h->obj->state) ^ MZ_LIVE));
 }
@@ -291,7 +299,7 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 	struct mz_cpu *c;
 	struct mz_hit *h;
 	u8 guard;
-	s32 pid;
+	u32 key;
 	u32 gen;
 
 	if (unlikely(!size) || !mz_ctx_wanted())
@@ -304,13 +312,13 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 		mz_access_skip(pc, guard);
 		goto out;
 	}
-	pid = task_pid_nr(current);
+	key = current->memorizer_id & MZ_KEY_TASKS;
 	if (level)
-		pid = -1;
+		key = MZ_KEY_IRQ;
 	gen = arch_atomic_read(&mz_gen);
 	h = &c->hits[level][hash_long(ip, ilog2(MZ_HITS / MZ_WAYS)) * MZ_WAYS];
 	for (way = 0; way < MZ_WAYS; way++) {
-		if (likely(mz_hit(&h[way], addr, size, ip, pid, gen))) {
+		if (likely(mz_hit(&h[way], addr, size, ip, key, gen))) {
 			local_inc(write ? &h[way].writes : &h[way].reads);
 			goto out;
 		}
@@ -324,7 +332,7 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 	c->guard |= 1 << level;
 	barrier();
 	ua_flags = user_access_save();
-	mz_access_slow(h, addr, size, write, ip, pid, gen);
+	mz_access_slow(h, addr, size, write, ip, key, gen);
 	user_access_restore(ua_flags);
 	barrier();
 	c->guard &= ~(1 << level);

@@ -508,8 +508,9 @@ void __init memorizer_init(void)
 	mz_resolve_init();
 	mz_access_init();
 	mz_stream_init();
+	mz_retire_init();
 	mz_meta_bytes += mz_pagemap_meta_bytes() + mz_globals_meta_bytes() +
-			 mz_stream_meta_bytes();
+			 mz_stream_meta_bytes() + mz_retire_meta_bytes();
 	WRITE_ONCE(mz_ready, true);
 	mz_record_memblock(base);
 	WRITE_ONCE(mz_enabled, mz_boot_enabled);

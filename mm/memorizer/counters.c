@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The counter table: from (object, instruction, pid) to the record that
- * counts that instruction's reads and writes of that object for that
- * process.
+ * The counter table: from (object, instruction, key) to the record that
+ * counts that instruction's reads and writes of that object for that task
+ * (or interrupt context, or a command's exited tasks: see memorizer.h).
  *
  * Why one hash for all objects: the cost of finding a counter must not
  * grow with the number of call sites touching an object (the first
@@ -17,8 +17,9 @@
  * per-CPU copies, which would multiply the records by the CPUs.
  *
  * Lookups are lockless; an insertion takes the bucket's striped lock.
- * Records leave only when their object is cleared: mz_ctab_unlink() first,
- * then, after a grace period, mz_ctab_free().
+ * Records leave when their object is cleared (mz_ctab_unlink() first,
+ * then, after a grace period, mz_ctab_free()) and when their task's
+ * exit is retired (mz_ctab_retire()).
  */
 #include <linux/atomic.h>
 #include <linux/hash.h>
@@ -36,46 +37,52 @@ void mz_ctab_init(struct mz_ctab *t, struct mz_acc **buckets, unsigned int bits)
 }
 
 static inline unsigned long mz_chash(struct mz_ctab *t, struct mz_obj *obj,
-				     u32 ip, s32 pid)
+				     u32 ip, u32 key)
 {
 	return hash_long((unsigned long)obj ^ ((unsigned long)ip << 16) ^
-			 ((unsigned long)(u32)pid << 40), t->bits);
+			 ((unsigned long)key << 40), t->bits);
 }
 
 static inline struct mz_acc *mz_cfind(struct mz_acc *r, struct mz_obj *obj,
-				      u32 ip, s32 pid)
+				      u32 ip, u32 key)
 {
 	for (; r; r = READ_ONCE(r->hnext))
-		if (r->obj == obj && r->ip == ip && r->pid == pid)
+		if (r->obj == obj && r->ip == ip && READ_ONCE(r->key) == key)
 			return r;
 	return NULL;
 }
 
+static inline struct mz_spinlock *mz_clock(struct mz_ctab *t, unsigned long h)
+{
+	return &t->locks[h & (MZ_TABLE_LOCKS - 1)];
+}
+
 /**
- * mz_ctab_get - the counter record of (@obj, @ip, @pid), made if need be
+ * mz_ctab_get - the counter record of (@obj, @ip, @key), made if need be
  * @t: the table
  * @pool: where new records come from
  * @obj: the object accessed
  * @ip: the accessing instruction, encoded
- * @pid: the process it ran for
+ * @key: whom it counts for (see memorizer.h)
+ * @pid: the pid a new record prints
  *
  * Safe in any context but NMI.  Return: the record, or NULL when the pool
  * is exhausted or @obj is being cleared.
  */
 struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
-			   struct mz_obj *obj, u32 ip, s32 pid)
+			   struct mz_obj *obj, u32 ip, u32 key, s32 pid)
 {
-	unsigned long h = mz_chash(t, obj, ip, pid), flags;
-	struct mz_spinlock *lock = &t->locks[h & (MZ_TABLE_LOCKS - 1)];
+	unsigned long h = mz_chash(t, obj, ip, key), flags;
+	struct mz_spinlock *lock = mz_clock(t, h);
 	struct mz_acc *r, *head;
 
 	/* pairs with the release that published the chain head */
-	r = mz_cfind(smp_load_acquire(&t->buckets[h]), obj, ip, pid);
+	r = mz_cfind(smp_load_acquire(&t->buckets[h]), obj, ip, key);
 	if (likely(r))
 		return r;
 
 	mz_lock(lock, &flags);
-	r = mz_cfind(t->buckets[h], obj, ip, pid);
+	r = mz_cfind(t->buckets[h], obj, ip, key);
 	if (r || (READ_ONCE(obj->flags) & MZ_F_CLEARING))
 		goto out;
 	r = mz_pool_alloc(pool);
@@ -83,8 +90,10 @@ struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
 		goto out;
 	r->obj = obj;
 	r->ip = ip;
+	r->key = key;
 	r->pid = pid;
-	r->state = MZ_ACC;
+	/* pairs with mz_retire()'s scan, which reads the key */
+	smp_store_release(&r->state, MZ_ACC);
 	r->hnext = t->buckets[h];
 	/* Printers walk the object's list without locks: publish last. */
 	do {
@@ -98,6 +107,77 @@ out:
 	return r;
 }
 
+/* Take @r out of its bucket (it has key @key). */
+static void mz_chain_remove(struct mz_ctab *t, struct mz_acc *r, u32 key)
+{
+	unsigned long h = mz_chash(t, r->obj, r->ip, key), flags;
+	struct mz_acc **pp;
+
+	mz_lock(mz_clock(t, h), &flags);
+	for (pp = &t->buckets[h]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == r) {
+			WRITE_ONCE(*pp, r->hnext);
+			break;
+		}
+	}
+	mz_unlock(mz_clock(t, h), flags);
+}
+
+/* Take @r off its object's list; only retiring removes from the middle. */
+static void mz_obj_list_remove(struct mz_acc *r)
+{
+	struct mz_obj *o = r->obj;
+	struct mz_acc *p;
+
+	/* new records are pushed at the head, concurrently */
+	if (READ_ONCE(o->acc) == r && arch_cmpxchg(&o->acc, r, r->onext) == r)
+		return;
+	for (p = READ_ONCE(o->acc); p->onext != r; p = p->onext)
+		;
+	WRITE_ONCE(p->onext, r->onext);
+}
+
+/**
+ * mz_ctab_retire - fold an exited task's record into its command's aggregate
+ * @t: the table
+ * @r: the record; its task has exited, its counts are all folded out of
+ *     the hit caches, and ->comm names the task's command
+ *
+ * Adds its counts to the aggregate of (object, ip, command) if there is
+ * one; else the record becomes that aggregate by changing its key, which
+ * needs no new slot, so that retiring cannot fail for want of memory.
+ * A lockless lookup walking the chain @r leaves may follow @r into
+ * another chain and miss: mz_ctab_get() then searches again under the lock.
+ * Called with mz_report_lock held, which keeps printers and clearing away.
+ *
+ * Return: true when @r is no longer used: off the table and its object's
+ * list, to return to the pool after a grace period.
+ */
+bool mz_ctab_retire(struct mz_ctab *t, struct mz_acc *r)
+{
+	u32 agg = MZ_KEY_AGG | r->comm;
+	unsigned long h = mz_chash(t, r->obj, r->ip, agg), flags;
+	struct mz_acc *a;
+
+	mz_chain_remove(t, r, r->key);
+	mz_lock(mz_clock(t, h), &flags);
+	a = mz_cfind(t->buckets[h], r->obj, r->ip, agg);
+	if (!a) {
+		WRITE_ONCE(r->key, agg);
+		r->pid = MZ_PID_RETIRED;
+		r->hnext = t->buckets[h];
+		/* the new key and link before lockless lookups find it here */
+		smp_store_release(&t->buckets[h], r);
+	}
+	mz_unlock(mz_clock(t, h), flags);
+	if (!a)
+		return false;
+	arch_atomic_long_add(arch_atomic_long_read(&r->reads), &a->reads);
+	arch_atomic_long_add(arch_atomic_long_read(&r->writes), &a->writes);
+	mz_obj_list_remove(r);
+	return true;
+}
+
 /**
  * mz_ctab_unlink - take an object's records out of the table
  * @t: the table
@@ -108,20 +188,10 @@ out:
  */
 void mz_ctab_unlink(struct mz_ctab *t, struct mz_obj *obj)
 {
-	struct mz_acc *r, **pp;
-	unsigned long h, flags;
+	struct mz_acc *r;
 
-	for (r = obj->acc; r; r = r->onext) {
-		h = mz_chash(t, obj, r->ip, r->pid);
-		mz_lock(&t->locks[h & (MZ_TABLE_LOCKS - 1)], &flags);
-		for (pp = &t->buckets[h]; *pp; pp = &(*pp)->hnext) {
-			if (*pp == r) {
-				WRITE_ONCE(*pp, r->hnext);
-				break;
-			}
-		}
-		mz_unlock(&t->locks[h & (MZ_TABLE_LOCKS - 1)], flags);
-	}
+	for (r = obj->acc; r; r = r->onext)
+		mz_chain_remove(t, r, r->key);
 }
 
 /**

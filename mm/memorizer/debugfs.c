@@ -7,7 +7,8 @@
  * position is a slot index, so a read streams any number of objects in
  * page-sized pieces and recording goes on meanwhile.  The catch-all
  * objects, which live outside the pool, follow the slots.  Reporting holds
- * mz_report_lock only against clearing, which recycles descriptors.
+ * mz_report_lock against clearing, which recycles descriptors, and retiring,
+ * which moves counter records.
  */
 #define pr_fmt(fmt) "memorizer: " fmt
 
@@ -15,6 +16,7 @@
 #include <linux/init.h>
 #include <linux/kstrtox.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -133,6 +135,56 @@ static const struct file_operations mz_clear_fops = {
 	.open = simple_open,
 	.write = mz_clear_write,
 	.llseek = noop_llseek,
+};
+
+/*
+ * retire_exited: any write retires the exited tasks (retire.c), including
+ * those reaped just before: a reaped task is freed after a grace period.
+ */
+static ssize_t mz_retire_write(struct file *f, const char __user *ubuf, size_t count,
+			       loff_t *ppos)
+{
+	rcu_barrier();
+	mz_retire();
+	return count;
+}
+
+static const struct file_operations mz_retire_fops = {
+	.open = simple_open,
+	.write = mz_retire_write,
+	.llseek = noop_llseek,
+};
+
+/* retire_threshold: the pool use, in percent, from which tasks are retired. */
+static ssize_t mz_threshold_read(struct file *f, char __user *ubuf, size_t count,
+				 loff_t *ppos)
+{
+	char buf[16];
+	int n = scnprintf(buf, sizeof(buf), "%u\n", READ_ONCE(mz_retire_threshold));
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static ssize_t mz_threshold_write(struct file *f, const char __user *ubuf, size_t count,
+				  loff_t *ppos)
+{
+	char buf[16];
+	unsigned int val;
+	int ret = mz_get_word(ubuf, count, buf, sizeof(buf));
+
+	if (!ret)
+		ret = kstrtouint(buf, 10, &val);
+	if (ret || val > 100)
+		return -EINVAL;
+	WRITE_ONCE(mz_retire_threshold, val);
+	return count;
+}
+
+static const struct file_operations mz_threshold_fops = {
+	.open = simple_open,
+	.read = mz_threshold_read,
+	.write = mz_threshold_write,
+	.llseek = default_llseek,
 };
 
 /*
@@ -264,7 +316,7 @@ static int mz_kmap_show(struct seq_file *m, void *v)
 	}
 	if (v == SEQ_START_TOKEN) {
 		if (out == MZ_OUT_ACCESSES)
-			seq_puts(m, "obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid\n");
+			seq_puts(m, "obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid,access_command\n");
 		else
 			seq_puts(m, "alloc_ip,pid,obj_va_ptr,size,alloc_index,free_index,free_ip,alloc_type,command,slabname,new_alloc_type\n");
 		return 0;
@@ -372,7 +424,7 @@ static const struct file_operations mz_kmap_fops = {
 	.release = mz_kmap_release,
 };
 
-/* Accesses charged to the catch-alls, from their records. */
+/* Accesses charged to the catch-alls, from their records; report lock held. */
 static unsigned long mz_catchall_accesses(void)
 {
 	unsigned long sum = 0;
@@ -390,6 +442,7 @@ static int mz_stats_show(struct seq_file *m, void *v)
 {
 	unsigned long live[NR_MEMORIZER_TYPES] = {}, freed[NR_MEMORIZER_TYPES] = {};
 	unsigned long i, n, nlive = 0, nfreed = 0, nacc = 0, rec = 0, drop = 0, used;
+	unsigned long catchall;
 	struct mz_stats s;
 	int t;
 
@@ -397,7 +450,10 @@ static int mz_stats_show(struct seq_file *m, void *v)
 		seq_puts(m, "disabled: no pool\n");
 		return 0;
 	}
+	mutex_lock(&mz_report_lock);
 	mz_access_fold();
+	catchall = mz_catchall_accesses();
+	mutex_unlock(&mz_report_lock);
 	mz_stats_sum(&s);
 	n = mz_pool_high_water(&mz_pool);
 	for (i = 0; i < n; i++) {
@@ -437,7 +493,7 @@ static int mz_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, "accesses_recorded: %lu\n", s.reads + s.writes);
 		seq_printf(m, "accesses_read: %lu\n", s.reads);
 		seq_printf(m, "accesses_written: %lu\n", s.writes);
-		seq_printf(m, "accesses_catchall: %lu\n", mz_catchall_accesses());
+		seq_printf(m, "accesses_catchall: %lu\n", catchall);
 		seq_printf(m, "accesses_recorder: %lu\n", s.acc_recorder);
 		seq_printf(m, "accesses_looked_up: %lu\n", s.lookups);
 	}
@@ -445,6 +501,12 @@ static int mz_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "accesses_nmi: %lu\n", s.acc_nmi);
 	seq_printf(m, "accesses_idle: %lu\n", s.acc_idle);
 	seq_printf(m, "access_records: %lu\n", nacc);
+	seq_printf(m, "tasks_exited_queued: %u\n", mz_retire_queued());
+	seq_printf(m, "tasks_retired: %ld\n", arch_atomic_long_read(&mz_tasks_retired));
+	seq_printf(m, "tasks_unqueued: %ld\n", arch_atomic_long_read(&mz_tasks_unqueued));
+	seq_printf(m, "records_retired: %ld\n", arch_atomic_long_read(&mz_records_retired));
+	seq_printf(m, "retire_runs: %ld\n", arch_atomic_long_read(&mz_retire_runs));
+	seq_printf(m, "retire_usecs: %ld\n", arch_atomic_long_read(&mz_retire_usecs));
 	seq_printf(m, "stream_overflow: %ld\n", arch_atomic_long_read(&mz_stream_overflow));
 	seq_printf(m, "globals_unindexed: %lu\n", s.globals_unindexed);
 	seq_printf(m, "names_overflow: %lu\n",
@@ -471,6 +533,7 @@ static int __init memorizer_debugfs_init(void)
 	if (!mz_ready)
 		return 0;
 	mz_globals_late_init();
+	mz_retire_late_init();
 	d = debugfs_create_dir("memorizer", NULL);
 	debugfs_create_file("memorizer_enabled", 0600, d, NULL, &mz_enabled_fops);
 	debugfs_create_file("log_accesses_enabled", 0600, d, &mz_log_accesses, &mz_log_fops);
@@ -487,6 +550,8 @@ static int __init memorizer_debugfs_init(void)
 	debugfs_create_file("accesses", 0400, d, (void *)MZ_OUT_ACCESSES, &mz_kmap_fops);
 	debugfs_create_file("kmap_stream", 0400, d, NULL, &mz_stream_fops);
 	debugfs_create_file("stats", 0400, d, NULL, &mz_stats_fops);
+	debugfs_create_file("retire_exited", 0200, d, NULL, &mz_retire_fops);
+	debugfs_create_file("retire_threshold", 0600, d, NULL, &mz_threshold_fops);
 	mz_selftest_init(d);
 	return 0;
 }

@@ -5,6 +5,8 @@
  *   alloc_type,command,slabname,new_alloc_type
  * and under it, one per (instruction, process) that touched the object:
  *     access_ip,write_count,read_count,access_pid
+ * or, for the exited processes of one command once retired (retire.c):
+ *     access_ip,write_count,read_count,-2,command
  */
 #include <linux/seq_file.h>
 #include "memorizer.h"
@@ -50,6 +52,8 @@ void mz_format_obj(struct seq_file *m, const struct mz_obj *o,
  * @o: the object (its record list only grows while it is printed)
  * @csv: as rows of the accesses file, which name the object, rather than
  *	 as the kmap's indented lines
+ *
+ * Called with mz_report_lock held: retiring moves records between lists.
  */
 void mz_format_accesses(struct seq_file *m, const struct mz_obj *o, bool csv)
 {
@@ -59,10 +63,15 @@ void mz_format_accesses(struct seq_file *m, const struct mz_obj *o, bool csv)
 		unsigned long ip = mz_ip_decode(r->ip);
 		long w = arch_atomic_long_read(&r->writes);
 		long rd = arch_atomic_long_read(&r->reads);
+		const char *comm = "";
 
+		if (r->pid == MZ_PID_RETIRED)
+			comm = mz_name(&mz_comms, r->comm);
 		if (csv)
-			seq_printf(m, "%lx,%llu,%lx,%lu,%lu,%d\n", o->va,
-				   o->alloc_index, ip, w, rd, r->pid);
+			seq_printf(m, "%lx,%llu,%lx,%lu,%lu,%d,%s\n", o->va,
+				   o->alloc_index, ip, w, rd, r->pid, comm);
+		else if (*comm)
+			seq_printf(m, "  %lx,%lu,%lu,%d,%s\n", ip, w, rd, r->pid, comm);
 		else
 			seq_printf(m, "  %lx,%lu,%lu,%d\n", ip, w, rd, r->pid);
 	}

@@ -63,9 +63,26 @@ struct mz_obj {
 #define MZ_POOL_MAX_SLOTS	((unsigned long)U32_MAX - 1)
 
 /*
+ * A counter record's key names whom it counts for: a task, by the number
+ * memorizer_task_init() gave it (a pid may be reused, this number is not
+ * until it wraps, after 2^31 tasks);
+ * interrupt context; or, once tasks have exited and been retired
+ * (retire.c), every exited task of one command.
+ */
+#define MZ_KEY_IRQ	U32_MAX
+#define MZ_KEY_AGG	0x80000000u	/* | the command's name id */
+#define MZ_KEY_TASKS	0x7fffffffu	/* task numbers, wrapping */
+/* In task_struct.memorizer_id, over the number: the task has records. */
+#define MZ_ID_RECORDED	0x80000000u
+
+/* The access_pid a command's aggregate record prints. */
+#define MZ_PID_RETIRED	(-2)
+
+/*
  * One counter record: how often one instruction read and wrote one object
- * on behalf of one process.  A pool slot, like a descriptor; its state
- * byte sits where a descriptor's does and reads MZ_ACC.
+ * on behalf of one task (or interrupt context, or a command's exited
+ * tasks).  A pool slot, like a descriptor; its state byte sits where a
+ * descriptor's does and reads MZ_ACC.
  */
 struct mz_acc {
 	struct mz_acc *hnext;	/* counter table chain */
@@ -73,9 +90,11 @@ struct mz_acc {
 	struct mz_obj *obj;
 	atomic_long_t reads;
 	atomic_long_t writes;
+	struct mz_acc *dnext;	/* retiring: the next record to free */
 	u32 ip;
 	s32 pid;
-	u8 pad[14];
+	u32 key;
+	u16 comm;		/* an aggregate's command */
 	u8 state;
 	u8 flags;
 };
@@ -204,7 +223,8 @@ struct mz_ctab {
 
 void mz_ctab_init(struct mz_ctab *t, struct mz_acc **buckets, unsigned int bits);
 struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
-			   struct mz_obj *obj, u32 ip, s32 pid);
+			   struct mz_obj *obj, u32 ip, u32 key, s32 pid);
+bool mz_ctab_retire(struct mz_ctab *t, struct mz_acc *r);
 void mz_ctab_unlink(struct mz_ctab *t, struct mz_obj *obj);
 void mz_ctab_free(struct mz_pool *pool, struct mz_obj *obj);
 
@@ -389,6 +409,16 @@ void mz_drop_module_globals(unsigned long start, unsigned long end,
 			    void (*fn)(struct mz_obj *o, unsigned long ip),
 			    unsigned long ip);
 #endif
+
+/* retire.c: exited tasks' records folded into per-command aggregates. */
+extern unsigned int mz_retire_threshold;
+extern atomic_long_t mz_tasks_unqueued, mz_tasks_retired, mz_records_retired;
+extern atomic_long_t mz_retire_runs, mz_retire_usecs;
+void mz_retire_init(void);
+void mz_retire_late_init(void);
+unsigned long mz_retire(void);
+unsigned int mz_retire_queued(void);
+unsigned long mz_retire_meta_bytes(void);
 
 /* stream.c: kmap_stream. */
 extern const struct file_operations mz_stream_fops;

@@ -191,6 +191,86 @@ static void names_intern(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, mz_name(n, 0), "?");
 }
 
+static struct mz_ctab *mk_ctab(struct kunit *test, unsigned int bits)
+{
+	struct mz_ctab *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct mz_acc **b = kunit_kzalloc(test, sizeof(*b) << bits, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	mz_ctab_init(t, b, bits);
+	return t;
+}
+
+static int acc_list_len(struct mz_obj *o)
+{
+	struct mz_acc *r;
+	int n = 0;
+
+	for (r = o->acc; r; r = r->onext)
+		n++;
+	return n;
+}
+
+static void acc_add(struct mz_acc *r, long reads, long writes)
+{
+	atomic_long_add(reads, &r->reads);
+	atomic_long_add(writes, &r->writes);
+}
+
+/*
+ * Exited tasks' records fold into one aggregate per object, instruction
+ * and command: the first becomes it (no slot needed), later ones add to it
+ * and leave the table and the object's list; counts stay exact.
+ */
+static void retire_records(struct kunit *test)
+{
+	struct mz_pool *pool = mk_pool(test, 32);
+	struct mz_ctab *t = mk_ctab(test, 4);
+	struct mz_obj *o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+	struct mz_acc *a1, *a2, *b1, *live, *agg;
+
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	a1 = mz_ctab_get(t, pool, o, 0x1000, 5, 100);
+	a2 = mz_ctab_get(t, pool, o, 0x1000, 6, 101);
+	b1 = mz_ctab_get(t, pool, o, 0x2000, 5, 100);
+	live = mz_ctab_get(t, pool, o, 0x1000, 7, 102);
+	KUNIT_ASSERT_TRUE(test, a1 && a2 && b1 && live);
+	acc_add(a1, 3, 1);
+	acc_add(a2, 4, 0);
+	acc_add(b1, 0, 2);
+	acc_add(live, 9, 9);
+
+	/* the first of (o, 0x1000, command 9) becomes the aggregate */
+	a1->comm = 9;
+	KUNIT_EXPECT_FALSE(test, mz_ctab_retire(t, a1));
+	KUNIT_EXPECT_EQ(test, a1->pid, MZ_PID_RETIRED);
+	KUNIT_EXPECT_PTR_EQ(test, mz_ctab_get(t, pool, o, 0x1000, MZ_KEY_AGG | 9, 0), a1);
+	/* its task's key no longer finds it: a new record */
+	KUNIT_EXPECT_PTR_NE(test, mz_ctab_get(t, pool, o, 0x1000, 5, 100), a1);
+	KUNIT_EXPECT_EQ(test, acc_list_len(o), 5);
+
+	/* the second adds to it and is done with */
+	a2->comm = 9;
+	KUNIT_EXPECT_TRUE(test, mz_ctab_retire(t, a2));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&a1->reads), 7L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&a1->writes), 1L);
+	KUNIT_EXPECT_EQ(test, acc_list_len(o), 4);
+	for (agg = o->acc; agg; agg = agg->onext)
+		KUNIT_EXPECT_PTR_NE(test, agg, a2);
+	KUNIT_EXPECT_PTR_NE(test, mz_ctab_get(t, pool, o, 0x1000, 6, 101), a2);
+
+	/* another instruction or command has an aggregate of its own */
+	b1->comm = 10;
+	KUNIT_EXPECT_FALSE(test, mz_ctab_retire(t, b1));
+	agg = mz_ctab_get(t, pool, o, 0x2000, MZ_KEY_AGG | 10, 0);
+	KUNIT_EXPECT_PTR_EQ(test, agg, b1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&agg->writes), 2L);
+	KUNIT_EXPECT_PTR_EQ(test, mz_ctab_get(t, pool, o, 0x1000, 7, 102), live);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&live->reads), 9L);
+	free_percpu(pool->pcp);
+}
+
 static void format_line(struct kunit *test)
 {
 	char *buf = kunit_kzalloc(test, 256, GFP_KERNEL);
@@ -202,6 +282,7 @@ static void format_line(struct kunit *test)
 		.alloc_ip = mz_ip_encode(0xffffffff81234567UL),
 		.flags = MZ_F_UNSEEN,
 	};
+	struct mz_acc r = {};
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	mz_format_obj(&m, &o, "bash", "kmalloc-128");
@@ -220,6 +301,31 @@ static void format_line(struct kunit *test)
 	mz_format_obj(&m, &o, "softirq", NULL);
 	KUNIT_EXPECT_STREQ(test, buf,
 		"ffffffff81234567,-1,ffff888001234560,4096,7,0,0,ALLOC_PAGES,softirq,no-slab,KMALLOC\n");
+
+	/* a command's aggregate of exited tasks names the command */
+	r.ip = mz_ip_encode(0xffffffff81000020UL);
+	r.pid = MZ_PID_RETIRED;
+	r.comm = mz_name_id(&mz_comms, "mzchurn", 7);
+	atomic_long_set(&r.writes, 3);
+	o.acc = &r;
+	m.count = 0;
+	memset(buf, 0, 256);
+	mz_format_accesses(&m, &o, false);
+	KUNIT_EXPECT_STREQ(test, buf, "  ffffffff81000020,3,0,-2,mzchurn\n");
+	m.count = 0;
+	memset(buf, 0, 256);
+	mz_format_accesses(&m, &o, true);
+	KUNIT_EXPECT_STREQ(test, buf, "ffff888001234560,7,ffffffff81000020,3,0,-2,mzchurn\n");
+	/* a task's own line is unchanged; its CSV row has a blank command */
+	r.pid = 42;
+	m.count = 0;
+	memset(buf, 0, 256);
+	mz_format_accesses(&m, &o, false);
+	KUNIT_EXPECT_STREQ(test, buf, "  ffffffff81000020,3,0,42\n");
+	m.count = 0;
+	memset(buf, 0, 256);
+	mz_format_accesses(&m, &o, true);
+	KUNIT_EXPECT_STREQ(test, buf, "ffff888001234560,7,ffffffff81000020,3,0,42,\n");
 }
 
 /* One strict boolean parser for the controls and the boot parameters. */
@@ -378,8 +484,104 @@ static void globals_index(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, mz_gindex_find(&ix, 505, &lo, &hi));
 }
 
+/*
+ * The smallest rise of mz_gen over @n runs of @step: the running recorder
+ * may bump it too (a page taking over memblock memory), never lower it.
+ */
+static int min_gen_rise(void (*step)(void *), void *arg, int n)
+{
+	int i, g, rise, min = INT_MAX;
+
+	for (i = 0; i < n; i++) {
+		g = atomic_read(&mz_gen);
+		step(arg);
+		rise = atomic_read(&mz_gen) - g;
+		min = min(min, rise);
+	}
+	return min;
+}
+
+struct gen_case {
+	struct mz_obj *obj[2];
+	unsigned long pfn;
+	int turn;
+};
+
+/* Map the area to the other descriptor: every frame changes hands. */
+static void gen_remap_area(void *arg)
+{
+	struct gen_case *c = arg;
+
+	mz_map_vmalloc(c->obj[c->turn++ & 1]);
+}
+
+/* Map the area to the descriptor that already has it. */
+static void gen_map_same(void *arg)
+{
+	struct gen_case *c = arg;
+
+	mz_map_vmalloc(c->obj[0]);
+}
+
+/* A frame of the first descriptor's, freed. */
+static void gen_unmap(void *arg)
+{
+	struct gen_case *c = arg;
+
+	mz_map_pages(c->pfn, 1, c->obj[0]);
+	mz_unmap_pages(c->pfn, 1);
+}
+
+/*
+ * Hit cache entries go stale, by a bump of mz_gen, when frames change
+ * hands: once per vmalloc area however many pages it has, not for a map
+ * that changes nothing, and when a frame of a cover still live is freed.
+ * The descriptors are private: never live to the rest of the recorder.
+ */
+static void pagemap_generation(struct kunit *test)
+{
+	struct gen_case c = {};
+	struct page *page;
+	void *area;
+	int i;
+
+	if (!READ_ONCE(mz_ready))
+		kunit_skip(test, "the recorder has no pool");
+	area = vmalloc(4 * PAGE_SIZE);
+	page = alloc_page(GFP_KERNEL);
+	c.obj[0] = mz_pool_alloc(&mz_pool);
+	c.obj[1] = mz_pool_alloc(&mz_pool);
+	KUNIT_ASSERT_TRUE(test, area && page && c.obj[0] && c.obj[1]);
+	for (i = 0; i < 2; i++) {
+		c.obj[i]->va = (unsigned long)area;
+		c.obj[i]->size = 4 * PAGE_SIZE;
+		c.obj[i]->type = MZ_MEM_VMALLOC;
+	}
+	c.pfn = page_to_pfn(page);
+
+	mz_map_vmalloc(c.obj[0]);
+	c.turn = 1;
+	KUNIT_EXPECT_EQ(test, min_gen_rise(gen_remap_area, &c, 5), 1);
+	mz_map_vmalloc(c.obj[0]);
+	KUNIT_EXPECT_EQ(test, min_gen_rise(gen_map_same, &c, 5), 0);
+	/* a frame of a closed object: its entries fail on its state */
+	KUNIT_EXPECT_EQ(test, min_gen_rise(gen_unmap, &c, 5), 0);
+	/* a frame of a live cover: they would still hit */
+	WRITE_ONCE(c.obj[0]->state, MZ_LIVE);
+	KUNIT_EXPECT_EQ(test, min_gen_rise(gen_unmap, &c, 5), 1);
+	WRITE_ONCE(c.obj[0]->state, MZ_FREE);
+
+	mz_map_vmalloc(c.obj[1]);
+	vfree(area);
+	__free_page(page);
+	mz_pool_free(&mz_pool, c.obj[0]);
+	mz_pool_free(&mz_pool, c.obj[1]);
+}
+
 static struct kunit_case memorizer_cases[] = {
+	KUNIT_CASE(pagemap_generation),
 	KUNIT_CASE(globals_index),
+	KUNIT_CASE(retire_records),
 	KUNIT_CASE(bool_parse),
 	KUNIT_CASE(pool_size_parse),
 	KUNIT_CASE(pool_size_limits),

@@ -26,12 +26,13 @@ static inline struct mz_obj *mz_slot_obj(u32 v)
 }
 
 /*
- * Page frames [@pfn, @pfn + @nr) belong to the page-level object @o.  A
- * frame that still named another object (memory memblock reserved and
- * then gave to the page allocator, a vmalloc area's pages) changes hands
- * without a free the recorder saw: hit cache entries may be stale.
+ * Page frames [@pfn, @pfn + @nr) belong to the page-level object @o.
+ * Return: whether a frame still named another object (memory memblock
+ * reserved and then gave to the page allocator, a vmalloc area's pages):
+ * it changes hands without a free the recorder saw, so hit cache entries
+ * may be stale.
  */
-void mz_map_pages(unsigned long pfn, unsigned long nr, struct mz_obj *o)
+static bool mz_map_range(unsigned long pfn, unsigned long nr, struct mz_obj *o)
 {
 	u32 v = mz_slot_of(o) + 1, old;
 	bool stale = false;
@@ -41,16 +42,37 @@ void mz_map_pages(unsigned long pfn, unsigned long nr, struct mz_obj *o)
 		stale |= old && old != v;
 		WRITE_ONCE(mz_page_map[pfn], v);
 	}
-	if (stale)
+	return stale;
+}
+
+void mz_map_pages(unsigned long pfn, unsigned long nr, struct mz_obj *o)
+{
+	if (mz_map_range(pfn, nr, o))
 		arch_atomic_inc(&mz_gen);
 }
 
-/* Page frames [@pfn, @pfn + @nr) are free again. */
+/*
+ * Page frames [@pfn, @pfn + @nr) are free again, and the objects the
+ * frees were for are closed.  A frame that names an object still live
+ * belonged to a cover that is not the one freed (a memblock region whose
+ * pages the page allocator got back, initrd or init memory): hit cache
+ * entries may still charge it for those frames, so they are made stale.
+ */
 void mz_unmap_pages(unsigned long pfn, unsigned long nr)
 {
-	for (; nr && pfn < mz_page_map_pfns; nr--, pfn++)
-		if (READ_ONCE(mz_page_map[pfn]))
-			WRITE_ONCE(mz_page_map[pfn], 0);
+	bool stale = false;
+	u32 old;
+
+	for (; nr && pfn < mz_page_map_pfns; nr--, pfn++) {
+		old = READ_ONCE(mz_page_map[pfn]);
+		if (!old)
+			continue;
+		/* pairs with the release that published the descriptor */
+		stale |= smp_load_acquire(&mz_slot_obj(old)->state) == MZ_LIVE;
+		WRITE_ONCE(mz_page_map[pfn], 0);
+	}
+	if (stale)
+		arch_atomic_inc(&mz_gen);
 }
 
 /* The frame a kernel virtual address outside the direct map maps, or 0. */
@@ -85,12 +107,16 @@ static unsigned long mz_kernel_pfn(unsigned long addr)
 void mz_map_vmalloc(struct mz_obj *o)
 {
 	unsigned long a, pfn;
+	bool stale = false;
 
 	for (a = o->va; a < o->va + mz_obj_size(o); a += PAGE_SIZE) {
 		pfn = mz_kernel_pfn(a);
 		if (pfn)
-			mz_map_pages(pfn, 1, o);
+			stale |= mz_map_range(pfn, 1, o);
 	}
+	/* once per area: each bump empties every CPU's hit cache */
+	if (stale)
+		arch_atomic_inc(&mz_gen);
 }
 
 static inline bool mz_covers(struct mz_obj *o, unsigned long addr)

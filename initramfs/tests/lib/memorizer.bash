@@ -56,3 +56,15 @@ only_in() {
 in_both() {
 	awk 'NR == FNR { b[$0] = 1; next } $0 in b' "$2" "$1"
 }
+
+# keep_exited / retire_default: a suite that reads the lines of processes
+# after they exit keeps them from being retired into their command's
+# aggregate (retire_threshold 100: only when the pool is full), then
+# restores the default.
+keep_exited() {
+	echo 100 > $MZ/retire_threshold
+}
+
+retire_default() {
+	echo 50 > $MZ/retire_threshold
+}

@@ -16,8 +16,10 @@ static const char usage_text[] =
 	"  alloc_ip,pid,obj_va_ptr,size,alloc_index,free_index,free_ip,alloc_type,\n"
 	"  command,slabname,new_alloc_type,reads,writes,alloc_sym,free_sym\n"
 	"  obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid,\n"
-	"  access_sym\n"
-	"reads/writes total the object's access lines; *_sym are function+0xoff\n"
+	"  access_command,access_sym\n"
+	"reads/writes total the object's access lines; access_command is the\n"
+	"command of access_pid -2 (the exited tasks of that command), blank for\n"
+	"other pids; *_sym are function+0xoff\n"
 	"with --symbols, else the address in hex; with --vmlinux, alloc_src,\n"
 	"free_src and access_src columns hold file:line.\n"
 	"\n"
@@ -62,6 +64,8 @@ static void c_acc(void *ctx, struct kobj *o, const struct kacc *a)
 		(unsigned long long)o->alloc_index, (unsigned long long)a->ip,
 		(unsigned long long)a->writes, (unsigned long long)a->reads,
 		(long long)a->pid);
+	fputc(',', f);
+	csv_str(f, a->comm);
 	put_sym(f, a->ip);
 	put_src(f, a->ip);
 	fputc('\n', f);
@@ -126,7 +130,7 @@ int cmd_csv(int argc, char **argv)
 	      "alloc_sym,free_sym", out.al);
 	fputs(syms_have_src() ? ",alloc_src,free_src\n" : "\n", out.al);
 	fputs("obj_va_ptr,alloc_index,access_ip,write_count,read_count,"
-	      "access_pid,access_sym", out.ac);
+	      "access_pid,access_command,access_sym", out.ac);
 	fputs(syms_have_src() ? ",access_src\n" : "\n", out.ac);
 	read_inputs(argv + optind, argc - optind, &co.ro, &c);
 	xfclose_out(out.al, alpath);

@@ -13,7 +13,8 @@
 static const char usage_text[] =
 	"Usage: " KT_NAME " dot [OPTIONS] [FILE...]\n"
 	"Writes a Graphviz digraph (render with 'dot -Tsvg'): a box per PD (pid,\n"
-	"labelled with its commands), an ellipse per alloc_type (or slab cache),\n"
+	"labelled with its commands; or exited:COMMAND, the exited tasks of that\n"
+	"command: access_pid -2), an ellipse per alloc_type (or slab cache),\n"
 	"and an edge from a PD to each type it allocated or accessed, labelled\n"
 	"'r=READS w=WRITES a=ALLOCS', drawn wider the more accesses it carries\n"
 	"(penwidth 1 to 5 on a log scale) and dashed when it has none.\n"
@@ -26,6 +27,7 @@ static const char usage_text[] =
 
 struct dedge {
 	s64 pid;
+	u32 exited;	/* with pid, the PD */
 	u32 group;
 	u64 allocs, reads, writes;
 };
@@ -38,15 +40,18 @@ struct dot {
 	struct hmap map;
 };
 
-static struct dedge *edge_of(struct dot *d, s64 pid, u32 group)
+/* An exited PD's key: (exited, group with bit 32), which no pid's has. */
+static inline struct dedge *edge_of(struct dot *d, s64 pid, u32 exited,
+				    u32 group)
 {
 	bool isnew;
-	u32 *v = hmap_put(&d->map, (u64)pid, group, &isnew);
+	u32 *v = hmap_put(&d->map, exited ? exited : (u64)pid,
+			  group | (exited ? 1ull << 32 : 0), &isnew);
 
 	if (isnew) {
 		GROW(d->e, d->cap, d->n + 1);
 		*v = (u32)d->n;
-		d->e[d->n++] = (struct dedge){ pid, group, 0, 0, 0 };
+		d->e[d->n++] = (struct dedge){ pid, exited, group, 0, 0, 0 };
 	}
 	return &d->e[*v];
 }
@@ -57,8 +62,21 @@ static void d_obj(void *ctx, struct kobj *o)
 
 	if (o->stub)
 		return;
-	pids_note(o->pid, o->comm);
-	edge_of(d, o->pid, obj_group(o, d->by))->allocs++;
+	pids_note(o->pid, 0, o->comm);
+	edge_of(d, o->pid, 0, obj_group(o, d->by))->allocs++;
+}
+
+/* An access_pid -2 line: its command's exited PD (as d_acc()). */
+static __attribute__((noinline)) void exited_acc(struct dot *d, struct kobj *o,
+						 const struct kacc *a)
+{
+	u32 exited = acc_exited(a);
+	struct dedge *e;
+
+	pids_note(a->pid, exited, 0);
+	e = edge_of(d, a->pid, exited, obj_group(o, d->by));
+	e->reads += a->reads;
+	e->writes += a->writes;
 }
 
 static void d_acc(void *ctx, struct kobj *o, const struct kacc *a)
@@ -66,8 +84,12 @@ static void d_acc(void *ctx, struct kobj *o, const struct kacc *a)
 	struct dot *d = ctx;
 	struct dedge *e;
 
-	pids_note(a->pid, 0);
-	e = edge_of(d, a->pid, obj_group(o, d->by));
+	if (__builtin_expect(a->pid == PID_EXITED, 0)) {
+		exited_acc(d, o, a);
+		return;
+	}
+	pids_note(a->pid, 0, 0);
+	e = edge_of(d, a->pid, 0, obj_group(o, d->by));
 	e->reads += a->reads;
 	e->writes += a->writes;
 }
@@ -91,6 +113,22 @@ static void dot_str(FILE *f, const char *s)
 	}
 }
 
+/* A PD's node: "\tPD_<pid>" or "\tPD_exited:<command>", quoted. */
+static void put_pd(FILE *f, s64 pid, u32 exited)
+{
+	char *name;
+
+	if (!exited) {
+		fprintf(f, "\t\"PD_%lld\"", (long long)pid);
+		return;
+	}
+	name = pd_exited_name(exited);
+	fputs("\t\"PD_", f);
+	dot_str(f, name);
+	fputc('"', f);
+	free(name);
+}
+
 static int bits(u64 x)
 {
 	int n = 0;
@@ -105,9 +143,10 @@ static int bits(u64 x)
 static int cmp_dedge(const void *a, const void *b)
 {
 	const struct dedge *x = a, *y = b;
+	int c = pd_cmp(x->pid, x->exited, y->pid, y->exited);
 
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
+	if (c)
+		return c;
 	return strcmp(str_show(x->group), str_show(y->group));
 }
 
@@ -141,7 +180,7 @@ static void write_dot(struct dot *d, FILE *f)
 	for (size_t i = 0; i < d->n; i++) {
 		bool isnew;
 
-		pid_used[pids_find(d->e[i].pid)->idx] = true;
+		pid_used[pids_find(d->e[i].pid, d->e[i].exited)->idx] = true;
 		hmap_put(&seen, d->e[i].group, 0, &isnew);
 		if (isnew)
 			groups[ng++] = d->e[i].group;
@@ -158,6 +197,15 @@ static void write_dot(struct dot *d, FILE *f)
 
 		if (!pid_used[i])
 			continue;
+		if (pids[i]->exited) {
+			put_pd(f, pids[i]->pid, pids[i]->exited);
+			fputs(" [shape=box,label=\"", f);
+			comms = pd_exited_name(pids[i]->exited);
+			dot_str(f, comms);
+			fputs("\"];\n", f);
+			free(comms);
+			continue;
+		}
 		comms = pid_comms_joined(pids[i]);
 		fprintf(f, "\t\"PD_%lld\" [shape=box,label=\"%lld", (long long)pids[i]->pid,
 			(long long)pids[i]->pid);
@@ -181,7 +229,8 @@ static void write_dot(struct dot *d, FILE *f)
 		/* 1..5 by bit length: a log scale without libm. */
 		int pw100 = 100 + (max ? 400 * bits(acc) / bits(max) : 0);
 
-		fprintf(f, "\t\"PD_%lld\" -> \"T_", (long long)e->pid);
+		put_pd(f, e->pid, e->exited);
+		fputs(" -> \"T_", f);
 		dot_str(f, str_show(e->group));
 		fprintf(f, "\" [label=\"r=%llu w=%llu a=%llu\",weight=%d,"
 			"penwidth=%d.%02d%s];\n", (unsigned long long)e->reads,

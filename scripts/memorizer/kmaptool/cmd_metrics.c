@@ -33,8 +33,10 @@ static const char usage_text[] =
 	"  RSI FILE: ...  RSI BLOCK: ...  FR: ...\n"
 	"RSI T = shared / all resources of type T the two PDs hold (MO weighted by\n"
 	"pages; 0 when they hold none); FR = fewest REQUEST hops to a PD both\n"
-	"reach (inf when none).  A PD is a NODE_ID (PD_KERNEL, PD_<pid>), a pid,\n"
-	"or a command (the pid that allocated most objects under it).\n"
+	"reach (inf when none).  A PD is a NODE_ID (PD_KERNEL, PD_<pid>,\n"
+	"PD_exited:<command>), a pid, exited:<command> (access_pid -2: the exited\n"
+	"tasks of that command), or a command (the pid that allocated most\n"
+	"objects under it).\n"
 	"\n"
 	COMMON_USAGE;
 
@@ -47,6 +49,7 @@ struct sel {
 	const char *text;
 	enum sel_kind kind;
 	s64 pid;	/* SEL_PID, and SEL_COMM once resolved */
+	u32 exited;	/* SEL_PID: with pid, the PD */
 	u32 comm;
 	bool seen;	/* the PD is in the model */
 	struct hmap allocs;	/* SEL_COMM: pid -> objects allocated under comm */
@@ -59,6 +62,7 @@ struct held {		/* an object one of the PDs holds */
 
 struct spill {		/* a HOLD edge kept for a PD named by command */
 	s64 pid;
+	u32 exited;
 	u64 seq, pages;
 };
 
@@ -87,26 +91,32 @@ static void mark(struct metrics *m, u64 seq, u64 pages, unsigned bit)
 	m->h[*v].in |= bit;
 }
 
-/* pid HOLDs object seq (resolved PDs only). */
-static void apply(struct metrics *m, s64 pid, u64 seq, u64 pages)
+/* Is the PD (pid, exited) the one p names (resolved PDs only)? */
+static bool is_pd(const struct sel *p, s64 pid, u32 exited)
+{
+	return p->kind != SEL_KERNEL && p->pid == pid && p->exited == exited;
+}
+
+/* The PD (pid, exited) HOLDs object seq (resolved PDs only). */
+static void apply(struct metrics *m, s64 pid, u32 exited, u64 seq, u64 pages)
 {
 	for (int i = 0; i < 2; i++)
-		if (m->pd[i].kind != SEL_KERNEL && m->pd[i].pid == pid)
+		if (is_pd(&m->pd[i], pid, exited))
 			mark(m, seq, pages, 1u << i);
 }
 
-static void hold(struct metrics *m, s64 pid, u64 seq, u64 pages)
+static void hold(struct metrics *m, s64 pid, u32 exited, u64 seq, u64 pages)
 {
 	for (int i = 0; i < 2; i++)
-		if (m->pd[i].kind == SEL_PID && m->pd[i].pid == pid)
+		if (m->pd[i].kind == SEL_PID && is_pd(&m->pd[i], pid, exited))
 			m->pd[i].seen = true;
 	if (m->defer) {
-		struct spill r = { pid, seq, pages };
+		struct spill r = { pid, exited, seq, pages };
 
 		spill_put(m->spill, &r, sizeof(r));
 		return;
 	}
-	apply(m, pid, seq, pages);
+	apply(m, pid, exited, seq, pages);
 }
 
 static u64 edge_pages(const struct edge *e)
@@ -121,9 +131,9 @@ static void flush_edges(struct metrics *m)
 	for (size_t i = 0; i < m->es.n; i++) {
 		struct edge *e = &m->es.e[i];
 
-		if (e->owned && e->pid == e->alloc_pid)
+		if (edge_is_allocators(e))
 			continue;	/* the allocator's HOLD, counted at end() */
-		hold(m, e->pid, e->seq, edge_pages(e));
+		hold(m, e->pid, e->exited, e->seq, edge_pages(e));
 	}
 	edges_reset(&m->es);
 }
@@ -154,7 +164,7 @@ static void mt_end(void *ctx, struct kobj *o)
 			if (p->kind == SEL_COMM && o->comm == p->comm)
 				(*hmap_put(&p->allocs, (u64)o->pid, 0, &isnew))++;
 		}
-		hold(m, o->pid, o->seq, obj_pages(o));
+		hold(m, o->pid, 0, o->seq, obj_pages(o));
 	}
 	if (m->c->grouped)
 		flush_edges(m);
@@ -182,9 +192,10 @@ static void replay(struct metrics *m)
 	spill_rewind(m->spill);
 	while (spill_get(m->spill, &r, sizeof(r))) {
 		for (int i = 0; i < 2; i++)
-			if (m->pd[i].kind == SEL_COMM && m->pd[i].pid == r.pid)
+			if (m->pd[i].kind == SEL_COMM &&
+			    is_pd(&m->pd[i], r.pid, r.exited))
 				m->pd[i].seen = true;
-		apply(m, r.pid, r.seq, r.pages);
+		apply(m, r.pid, r.exited, r.seq, r.pages);
 	}
 }
 
@@ -218,7 +229,7 @@ static int fr(const struct sel pd[2], const bool holds[2])
 	for (int i = 0; i < 2; i++) {
 		if (pd[i].kind == SEL_KERNEL) {
 			node[i] = 0;
-		} else if (i == 1 && pd[0].kind != SEL_KERNEL && pd[0].pid == pd[1].pid) {
+		} else if (i == 1 && is_pd(&pd[0], pd[1].pid, pd[1].exited)) {
 			node[1] = node[0];
 		} else {
 			node[i] = nn;
@@ -313,8 +324,14 @@ static void parse_sel(struct sel *p, const char *arg)
 
 	p->text = arg;
 	hmap_init(&p->allocs, 16);
+	if (!strncmp(arg, "PD_exited:", 10))
+		arg += 3;
 	if (!strcmp(arg, "PD_KERNEL")) {
 		p->kind = SEL_KERNEL;
+	} else if (!strncmp(arg, "exited:", 7)) {
+		p->kind = SEL_PID;
+		p->pid = PID_EXITED;
+		p->exited = str_intern(arg + 7, strlen(arg + 7)) + 1;
 	} else if ((!strncmp(arg, "PD_", 3) && parse_sdec(arg + 3, strlen(arg + 3), &v)) ||
 		   parse_sdec(arg, strlen(arg), &v)) {
 		p->kind = SEL_PID;

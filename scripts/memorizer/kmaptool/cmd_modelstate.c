@@ -22,11 +22,12 @@ static const char usage_text[] =
 	"  PREFIX_nodes.csv          ID:ID,:LABEL,DATA,EXTRA:long (PDs, resources)\n"
 	"  PREFIX_spaces.csv         ID:ID,:LABEL,DATA,EXTRA (resource spaces)\n"
 	"  PREFIX_relationships.csv  :START_ID,:END_ID,:TYPE,READS:long,WRITES:long\n"
-	"Nodes: PD_KERNEL and PD_<pid> (PD), MO_<n> for the n-th object (RESOURCE,\n"
-	"DATA MO), RS_... for the allocators (RESOURCE_SPACE, DATA MO).  Edges:\n"
-	"object SUBSET its allocator's space; PD_KERNEL HOLD every space; a space\n"
-	"MAP the space it draws from; a pid HOLD what it allocated or accessed;\n"
-	"a pid REQUEST (DATA MO) the kernel.  EXTRA is JSON: an object's is\n"
+	"Nodes: PD_KERNEL, PD_<pid> and PD_exited:<command> (PD: access_pid -2, a\n"
+	"command's exited tasks), MO_<n> for the n-th object (RESOURCE, DATA MO),\n"
+	"RS_... for the allocators (RESOURCE_SPACE, DATA MO).  Edges: object\n"
+	"SUBSET its allocator's space; PD_KERNEL HOLD every space; a space MAP the\n"
+	"space it draws from; a PD HOLD what it allocated or accessed; a PD\n"
+	"REQUEST (DATA MO) the kernel.  EXTRA is JSON: an object's is\n"
 	"{\"mo\":\"0xADDR_PAGES_12\",\"type\":...,\"cache\":...,\"size\":...,...}.\n"
 	"Import: neo4j-admin database import full --nodes=PREFIX_nodes.csv\n"
 	"        --nodes=PREFIX_spaces.csv --relationships=PREFIX_relationships.csv\n"
@@ -46,6 +47,8 @@ struct ms {
 	struct spaces ss;
 	struct esc *json;	/* by string id: a JSON string, in a quoted CSV field */
 	size_t capjson;
+	struct esc *xid;	/* by exited: "PD_exited:COMMAND" as a CSV field */
+	size_t capxid;
 	const struct consumer *c;
 	u64 idseq;	/* the object whose NODE_ID id[] holds */
 	char id[24];	/* "MO_<seq>", written once for all its rows */
@@ -78,6 +81,45 @@ static __attribute__((noinline)) const struct esc *json_new(struct ms *m, u32 id
 	}
 	e->len = o;
 	free(j);
+	return e;
+}
+
+/* The NODE_ID of the exited PD, as a CSV field (quoted when it has to be). */
+static const struct esc *xid_of(struct ms *m, u32 exited)
+{
+	struct esc *e;
+	char *name, *id;
+	size_t n, o = 0;
+	bool quote;
+
+	if (exited >= m->capxid) {
+		size_t old = m->capxid;
+
+		GROW(m->xid, m->capxid, (size_t)exited + 1);
+		memset(m->xid + old, 0, (m->capxid - old) * sizeof(*m->xid));
+	}
+	e = &m->xid[exited];
+	if (e->s)
+		return e;
+	name = pd_exited_name(exited);
+	id = str_join("PD_", name);
+	n = strlen(id);
+	quote = id[n - 1] == ' ';
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = id[i] == ',' || id[i] == '"' || id[i] == '\n' || id[i] == '\r';
+	e->s = xmalloc(2 * n + 2);
+	if (quote)
+		e->s[o++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (id[i] == '"')
+			e->s[o++] = '"';
+		e->s[o++] = id[i];
+	}
+	if (quote)
+		e->s[o++] = '"';
+	e->len = o;
+	free(name);
+	free(id);
 	return e;
 }
 
@@ -208,6 +250,38 @@ static void write_subset(struct ms *m, const struct kobj *o, const struct space 
 	ob_done(&m->rels, p);
 }
 
+/* An exited PD's HOLD of object seq: its NODE_ID has no bound on its length. */
+static void write_exited_hold(struct ms *m, u32 exited, u64 seq, u64 reads,
+			      u64 writes)
+{
+	const struct esc *id = xid_of(m, exited);
+	struct obuf *out[2] = { &m->ms, &m->rels };
+	char *p;
+
+	for (int i = 0; i < 2; i++) {
+		if (!i)
+			OB_LIT(out[i], ",,,HOLD,");
+		ob_mem(out[i], id->s, id->len);
+		p = ob_room(out[i], 120);
+		*p++ = ',';
+		p = put_mo(m, p, seq);
+		if (i) {
+			p = PUT(p, ",HOLD,");
+			p = fmt_u64(p, reads);
+			*p++ = ',';
+			p = fmt_u64(p, writes);
+			*p++ = '\n';
+		} else {
+			p = PUT(p, ",\"{\"\"reads\"\":");
+			p = fmt_u64(p, reads);
+			p = PUT(p, ",\"\"writes\"\":");
+			p = fmt_u64(p, writes);
+			p = PUT(p, "}\"\n");
+		}
+		ob_done(out[i], p);
+	}
+}
+
 /*
  * pid HOLD object seq, with the pid's reads and writes of it.  The row in
  * PREFIX_relationships.csv repeats the ids and numbers of the one in
@@ -272,10 +346,13 @@ static void flush_edges(struct ms *m)
 	for (size_t i = 0; i < m->es.n; i++) {
 		struct edge *e = &m->es.e[i];
 
-		if (e->owned && e->pid == e->alloc_pid)
+		if (edge_is_allocators(e))
 			continue;
-		pids_note(e->pid, 0);
-		write_hold(m, e->pid, e->seq, false, e->reads, e->writes);
+		pids_note(e->pid, e->exited, 0);
+		if (e->exited)
+			write_exited_hold(m, e->exited, e->seq, e->reads, e->writes);
+		else
+			write_hold(m, e->pid, e->seq, false, e->reads, e->writes);
 	}
 	edges_reset(&m->es);
 }
@@ -289,9 +366,9 @@ static void m_end(void *ctx, struct kobj *o)
 	write_resource(m, o);
 	write_subset(m, o, &m->ss.v[sp]);
 	if (obj_has_owner(o)) {
-		struct edge *e = edges_find(&m->es, o->seq, o->pid);
+		struct edge *e = edges_find(&m->es, o->seq, o->pid, 0);
 
-		pids_note(o->pid, o->comm);
+		pids_note(o->pid, 0, o->comm);
 		write_hold(m, o->pid, o->seq, true, e ? e->reads : 0,
 			   e ? e->writes : 0);
 	}
@@ -332,6 +409,33 @@ static void write_spaces(struct ms *m)
 	}
 }
 
+/*
+ * An exited PD: NODE_ID PD_exited:COMMAND, DATA its command, EXTRA
+ * {"pid":-2,"exited":COMMAND} (the neo4j file's EXTRA:long -2).
+ */
+static void write_exited_pd(struct ms *m, u32 exited, const char *comms)
+{
+	const struct esc id = *xid_of(m, exited), *js = json_of(m, exited - 1);
+
+	OB_LIT(&m->ms, "PD,");
+	ob_mem(&m->ms, id.s, id.len);
+	OB_LIT(&m->ms, ",");
+	ob_csv(&m->ms, comms, strlen(comms));
+	OB_LIT(&m->ms, ",,,,\"{\"\"pid\"\":-2,\"\"exited\"\":");
+	ob_mem(&m->ms, js->s, js->len);
+	OB_LIT(&m->ms, "}\"\n,,MO,REQUEST,");
+	ob_mem(&m->ms, id.s, id.len);
+	OB_LIT(&m->ms, ",PD_KERNEL,{}\n");
+
+	ob_mem(&m->nodes, id.s, id.len);
+	OB_LIT(&m->nodes, ",PD,");
+	ob_csv(&m->nodes, comms, strlen(comms));
+	OB_LIT(&m->nodes, ",-2\n");
+
+	ob_mem(&m->rels, id.s, id.len);
+	OB_LIT(&m->rels, ",PD_KERNEL,REQUEST,,\n");
+}
+
 static void write_pds(struct ms *m)
 {
 	struct pidinfo **p;
@@ -346,6 +450,11 @@ static void write_pds(struct ms *m)
 	for (size_t i = 0; i < n; i++) {
 		char *comms = pid_comms_joined(p[i]);
 
+		if (p[i]->exited) {
+			write_exited_pd(m, p[i]->exited, comms);
+			free(comms);
+			continue;
+		}
 		q = ob_room(&m->ms, 40);
 		q = PUT(q, "PD,PD_");
 		q = fmt_s64(q, p[i]->pid);
@@ -438,6 +547,9 @@ int cmd_modelstate(int argc, char **argv)
 	for (size_t i = 0; i < m.capjson; i++)
 		free(m.json[i].s);
 	free(m.json);
+	for (size_t i = 0; i < m.capxid; i++)
+		free(m.xid[i].s);
+	free(m.xid);
 	edges_free(&m.es);
 	spaces_free(&m.ss);
 	return 0;

@@ -19,16 +19,17 @@ static const char usage_text[] =
 	"Resource-sharing index between two PDs, per resource type:\n"
 	"  RSI = |R1 & R2| / |R1 | R2|\n"
 	"where Ri is the set of objects PD i allocated or accessed (objects are\n"
-	"told apart by obj_va_ptr and alloc_index).  PD is pid:N (that pid) or\n"
-	"comm:NAME (every pid that allocated under command NAME, and objects\n"
-	"allocated under NAME).  Output, types in byte order, then the total:\n"
+	"told apart by obj_va_ptr and alloc_index).  PD is pid:N (that pid),\n"
+	"exited:NAME (access_pid -2: the exited tasks of command NAME) or\n"
+	"comm:NAME (every pid that allocated under command NAME, objects allocated\n"
+	"under NAME, and exited:NAME).  Output, types in byte order, then the total:\n"
 	"  RSI <type>: <rsi> (<shared>/<union>)\n"
 	"  RSI total: <rsi> (<shared>/<union>)\n"
 	"with <rsi> printed with 6 decimals (0.000000 when the union is empty).\n"
 	"With --list, then one line per shared object, by type, alloc_index:\n"
 	"  shared <type> <obj_va_ptr> <alloc_index> <size> <alloc_site>\n"
 	"\n"
-	"      --pd1 PD          first PD: pid:N or comm:NAME\n"
+	"      --pd1 PD          first PD: pid:N, exited:NAME or comm:NAME\n"
 	"      --pd2 PD          second PD\n"
 	"  -b, --by type|cache   resource type: alloc_type (default) or slab cache\n"
 	"                        (objects outside any cache keep their alloc_type)\n"
@@ -38,11 +39,13 @@ static const char usage_text[] =
 
 enum { OPT_PD1 = 0x200, OPT_PD2 };
 
+enum sel_kind { SEL_PID, SEL_EXITED, SEL_COMM };
+
 struct sel {
 	const char *text;
-	bool by_comm;
-	s64 pid;
-	u32 comm;
+	enum sel_kind kind;
+	s64 pid;	/* SEL_PID */
+	u32 comm;	/* SEL_EXITED, SEL_COMM */
 };
 
 struct sobj {
@@ -51,11 +54,12 @@ struct sobj {
 	unsigned in;	/* bit 0: in R1, bit 1: in R2 */
 };
 
-/* A deferred (access pid, object) pair. */
+/* A deferred (access PD, object) pair. */
 struct spill {
 	s64 pid;
 	u64 va, alloc_index, size, alloc_ip;
 	u32 group;
+	u32 exited;
 };
 
 struct share {
@@ -91,11 +95,13 @@ static void sh_obj(void *ctx, struct kobj *o)
 
 	if (o->stub)
 		return;
-	pids_note(o->pid, o->comm);
+	pids_note(o->pid, 0, o->comm);
 	for (int i = 0; i < 2; i++) {
 		struct sel *p = &s->pd[i];
 
-		if (p->by_comm ? o->comm == p->comm : o->pid == p->pid)
+		/* an exited PD allocates nothing: its lines are accesses */
+		if (p->kind == SEL_COMM ? o->comm == p->comm :
+		    p->kind == SEL_PID && o->pid == p->pid)
 			add(s, o->va, o->alloc_index, o->size, o->alloc_ip,
 			    obj_group(o, s->by), 1u << i);
 	}
@@ -108,21 +114,27 @@ static void sh_acc(void *ctx, struct kobj *o, const struct kacc *a)
 	edges_add(&s->es, o, obj_group(o, s->by), a);
 }
 
-/* Does the access pid belong to PD i?  Needs the final pid table for comm. */
-static bool pid_in(struct share *s, int i, s64 pid)
+/*
+ * Does the accessing PD (pid, exited) belong to PD i?  Needs the final pid
+ * table for comm.
+ */
+static inline bool pid_in(struct share *s, int i, s64 pid, u32 exited)
 {
 	struct sel *p = &s->pd[i];
 	struct pidinfo *pi;
 
-	if (!p->by_comm)
-		return pid == p->pid;
-	pi = pids_find(pid);
+	if (p->kind == SEL_PID)
+		return !exited && pid == p->pid;
+	if (exited || p->kind == SEL_EXITED)
+		return exited == p->comm + 1;
+	pi = pids_find(pid, 0);
 	return pi && pid_has_comm(pi, p->comm);
 }
 
 static void flush_edges(struct share *s, bool final)
 {
-	bool defer = !final && (s->pd[0].by_comm || s->pd[1].by_comm);
+	bool defer = !final &&
+		(s->pd[0].kind == SEL_COMM || s->pd[1].kind == SEL_COMM);
 
 	for (size_t k = 0; k < s->es.n; k++) {
 		struct edge *e = &s->es.e[k];
@@ -130,14 +142,14 @@ static void flush_edges(struct share *s, bool final)
 		if (defer) {
 			struct spill r = {
 				e->pid, e->va, e->alloc_index, e->size,
-				e->alloc_ip, e->group,
+				e->alloc_ip, e->group, e->exited,
 			};
 
 			spill_put(s->spill, &r, sizeof(r));
 			continue;
 		}
 		for (int i = 0; i < 2; i++)
-			if (pid_in(s, i, e->pid))
+			if (pid_in(s, i, e->pid, e->exited))
 				add(s, e->va, e->alloc_index, e->size, e->alloc_ip,
 				    e->group, 1u << i);
 	}
@@ -160,7 +172,7 @@ static void replay_spill(struct share *s)
 	spill_rewind(s->spill);
 	while (spill_get(s->spill, &r, sizeof(r)))
 		for (int i = 0; i < 2; i++)
-			if (pid_in(s, i, r.pid))
+			if (pid_in(s, i, r.pid, r.exited))
 				add(s, r.va, r.alloc_index, r.size, r.alloc_ip,
 				    r.group, 1u << i);
 }
@@ -253,13 +265,17 @@ static void parse_sel(struct sel *p, const char *opt, const char *arg)
 {
 	p->text = arg;
 	if (!strncmp(arg, "pid:", 4)) {
-		p->by_comm = false;
+		p->kind = SEL_PID;
 		p->pid = opt_s64(opt, arg + 4);
+	} else if (!strncmp(arg, "exited:", 7)) {
+		p->kind = SEL_EXITED;	/* a blank command too: "exited:" */
+		p->comm = str_intern(arg + 7, strlen(arg + 7));
 	} else if (!strncmp(arg, "comm:", 5) && arg[5]) {
-		p->by_comm = true;
+		p->kind = SEL_COMM;
 		p->comm = str_intern(arg + 5, strlen(arg + 5));
 	} else {
-		die_usage("%s: expected pid:N or comm:NAME, got '%s'", opt, arg);
+		die_usage("%s: expected pid:N, exited:NAME or comm:NAME, got '%s'",
+			  opt, arg);
 	}
 }
 

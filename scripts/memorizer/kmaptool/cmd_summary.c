@@ -66,11 +66,14 @@ struct summary {
 	u32 nbatch;
 	struct topobj *heap;	/* min-heap: heap[0] is the weakest of the top */
 	size_t nheap, topn;
-	struct edgeset es;	/* (object, pid) edges, ungrouped input */
+	struct edgeset es;	/* (object, PD) edges, ungrouped input */
 	/* The current object's accessing pids (grouped input): its HOLD edges. */
 	s64 apid[8];
 	u32 napid;
 	struct hmap apids;	/* ...beyond the first 8 */
+	/* ...and its exited PDs (access_pid -2), by exited */
+	struct hmap xpds;
+	u32 nxpd;
 	struct pidset pids;	/* the PDs */
 	struct spaces ss;	/* the model's resource spaces */
 	const struct consumer *c;
@@ -180,7 +183,7 @@ static void s_obj(void *ctx, struct kobj *o)
 	struct summary *s = ctx;
 
 	if (obj_has_owner(o))
-		pidset_add(&s->pids, o->pid);
+		pidset_add(&s->pids, o->pid, 0);
 }
 
 static inline u32 pair_hash(u64 ip, u32 cache)
@@ -245,7 +248,7 @@ static void pairs_flush(struct summary *s)
 /*
  * An access by pid to the current object (grouped input): a HOLD edge if
  * the pid is new to the object, unless it is the allocator's own, counted
- * with the object.  A count and the set of pids is all summary needs of
+ * with the object.  A count and the set of PDs is all summary needs of
  * the edges, so no edge is kept.
  */
 static void note_pid(struct summary *s, const struct kobj *o, s64 pid)
@@ -270,7 +273,22 @@ static void note_pid(struct summary *s, const struct kobj *o, s64 pid)
 	}
 	s->napid++;
 	s->nholds += !(pid == o->pid && obj_has_owner(o));
-	pidset_add(&s->pids, pid);
+	pidset_add(&s->pids, pid, 0);
+}
+
+/* The same for the exited PD of an access_pid -2 line: never the allocator. */
+static __attribute__((noinline)) void note_exited(struct summary *s, u32 exited)
+{
+	bool isnew;
+
+	if (!s->nxpd)
+		hmap_clear(&s->xpds);
+	hmap_put(&s->xpds, exited, 0, &isnew);
+	if (!isnew)
+		return;
+	s->nxpd++;
+	s->nholds++;
+	pidset_add(&s->pids, PID_EXITED, exited);
 }
 
 static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
@@ -284,10 +302,12 @@ static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
 	s->batch[s->nbatch++] = (struct pair){ a->ip, o->slab, 1, a->reads, a->writes };
 	if (s->nbatch == PAIR_BATCH)
 		pairs_flush(s);
-	if (s->c->grouped)
-		note_pid(s, o, a->pid);
-	else
+	if (!s->c->grouped)
 		edges_add(&s->es, o, 0, a);
+	else if (__builtin_expect(a->pid == PID_EXITED, 0))
+		note_exited(s, acc_exited(a));
+	else
+		note_pid(s, o, a->pid);
 }
 
 static void flush_edges(struct summary *s)
@@ -296,8 +316,8 @@ static void flush_edges(struct summary *s)
 		struct edge *e = &s->es.e[i];
 
 		/* the allocator's HOLD is one edge, counted with its object */
-		s->nholds += !(e->owned && e->pid == e->alloc_pid);
-		pidset_add(&s->pids, e->pid);
+		s->nholds += !edge_is_allocators(e);
+		pidset_add(&s->pids, e->pid, e->exited);
 	}
 	edges_reset(&s->es);
 }
@@ -332,7 +352,7 @@ static void s_end(void *ctx, struct kobj *o)
 	space_of(&s->ss, o);
 	s->nholds += obj_has_owner(o);
 	if (s->c->grouped)
-		s->napid = 0;
+		s->napid = s->nxpd = 0;
 }
 
 static void s_finish(void *ctx)
@@ -349,6 +369,7 @@ static void summary_init(struct summary *s, size_t topn, const struct consumer *
 	pairs_grow(s);
 	edges_init(&s->es);
 	hmap_init(&s->apids, 16);
+	hmap_init(&s->xpds, 16);
 	pidset_init(&s->pids);
 	spaces_init(&s->ss);
 }
@@ -361,6 +382,7 @@ static void summary_free(struct summary *s)
 		free(s->by[k]);
 	edges_free(&s->es);
 	hmap_free(&s->apids);
+	hmap_free(&s->xpds);
 	pidset_free(&s->pids);
 	spaces_free(&s->ss);
 }

@@ -16,6 +16,10 @@ static const char ALLOC_HDR[] =
 	"alloc_type,command,slabname,new_alloc_type";
 static const char ACCESS_HDR[] =
 	"obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid";
+/* Kernels that fold exited tasks' records by command: one column more. */
+static const char ACCESS_CMD_HDR[] =
+	"obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid,"
+	"access_command";
 
 static u32 noslab;
 
@@ -55,6 +59,8 @@ static void classify(struct src *s)
 		    ALLOC_HDR, ACCESS_HDR);
 	else
 		return;
+	s->acc_command = s->kind == K_ACCESSES &&
+		has_header(line, len, ACCESS_CMD_HDR, sizeof(ACCESS_CMD_HDR) - 1);
 	if (len && line[len - 1] == '\r')
 		len--;
 	s->ncols = 1;

@@ -169,11 +169,32 @@ static inline u64 obj_pages(const struct kobj *o)
 /* Kind names in EXTRA: "cache", "pages"... */
 const char *space_kind_name(enum space_kind k);
 
-/* ---- model.c: (object, pid) access edges ------------------------------ */
+/* ---- model.c: PDs ---------------------------------------------------- */
+
+/*
+ * A PD is a pid, except that the access lines of access_pid -2 (the
+ * kernel's aggregate of the exited tasks of one command) belong to the PD
+ * "exited:COMMAND" of their command: one per command, apart from every pid
+ * (an object line's pid -2 included).  Where a PD is named by (pid,
+ * exited), exited is 0 for a pid's PD, else 1 + the command's interned id
+ * (and pid is -2).
+ */
+static inline u32 acc_exited(const struct kacc *a)
+{
+	return a->pid == PID_EXITED ? a->comm + 1 : 0;
+}
+
+/* PDs in order: pids ascending, then exited ones by command (byte order). */
+int pd_cmp(s64 pid_a, u32 exited_a, s64 pid_b, u32 exited_b);
+/* "exited:COMMAND" (malloc'd). */
+char *pd_exited_name(u32 exited);
+
+/* ---- model.c: (object, PD) access edges ------------------------------- */
 
 struct edge {
 	u64 seq;	/* object */
 	s64 pid;
+	u32 exited;	/* with pid, the PD (see acc_exited()) */
 	u64 reads;
 	u64 writes;
 	/* Copied from the object so that ungrouped flushes need no table. */
@@ -196,15 +217,22 @@ struct edgeset {
 void edges_init(struct edgeset *es);
 void edges_add(struct edgeset *es, const struct kobj *o, u32 group,
 	       const struct kacc *a);
-/* The edge of (object seq, pid), or NULL. */
-struct edge *edges_find(struct edgeset *es, u64 seq, s64 pid);
+/* The edge of (object seq, PD), or NULL. */
+struct edge *edges_find(struct edgeset *es, u64 seq, s64 pid, u32 exited);
+
+/* The accesses of the object's allocator: its HOLD is counted with it. */
+static inline bool edge_is_allocators(const struct edge *e)
+{
+	return e->owned && !e->exited && e->pid == e->alloc_pid;
+}
 void edges_reset(struct edgeset *es);
 void edges_free(struct edgeset *es);
 
-/* ---- model.c: what is known about each pid ---------------------------- */
+/* ---- model.c: what is known about each PD ----------------------------- */
 
 struct pidinfo {
 	s64 pid;
+	u32 exited;	/* with pid, the PD */
 	u32 *comms;	/* process-context commands, first seen first */
 	u32 ncomms, capcomms;
 	u32 idx;	/* position in pids_sorted() */
@@ -212,26 +240,29 @@ struct pidinfo {
 
 void pids_init(void);
 void pids_free(void);
-/* Records pid, and comm unless it is 0 or an interrupt-context label. */
-struct pidinfo *pids_note(s64 pid, u32 comm);
-struct pidinfo *pids_find(s64 pid);
+/*
+ * Records the PD, and comm unless it is 0 or an interrupt-context label;
+ * an exited PD's command is its comm.
+ */
+struct pidinfo *pids_note(s64 pid, u32 exited, u32 comm);
+struct pidinfo *pids_find(s64 pid, u32 exited);
 bool pid_has_comm(const struct pidinfo *p, u32 comm);
-/* All pids, sorted ascending; *n is set to the count. */
+/* All PDs, in pd_cmp() order; *n is set to the count. */
 struct pidinfo **pids_sorted(size_t *n);
 /* The commands joined with '|' (malloc'd). */
 char *pid_comms_joined(const struct pidinfo *p);
 bool comm_is_irq(u32 comm);
 
-/* ---- model.c: the set of pids, when only their number is wanted ------- */
+/* ---- model.c: the set of PDs, when only their number is wanted -------- */
 
 struct pidset {
 	u64 *bits;	/* pids below 4M (PID_MAX_LIMIT), one bit each */
 	size_t nwords;
-	struct hmap other;	/* the rest (negative or huge) */
+	struct hmap other;	/* the rest (negative or huge pids, exited) */
 };
 
 void pidset_init(struct pidset *ps);
-void pidset_add(struct pidset *ps, s64 pid);
+void pidset_add(struct pidset *ps, s64 pid, u32 exited);
 size_t pidset_count(const struct pidset *ps);
 /* Adds the pids of from to ps. */
 void pidset_merge(struct pidset *ps, const struct pidset *from);

@@ -7,13 +7,61 @@
  * A PD is a pid.  Access lines carry only a pid, not a command, and a pid
  * that execs allocates under two commands, so (pid, command) cannot name the
  * PD an access belongs to; the commands a pid ran under are its attribute.
+ * The exception is access_pid -2, the kernel's aggregate of the exited
+ * tasks of a command, which names the command: each command's is a PD,
+ * "exited:COMMAND" (kmaptool.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kmaptool.h"
 
-/* ---- (object, pid) access edges ---------------------------------------- */
+/* ---- PDs ----------------------------------------------------------------- */
+
+int pd_cmp(s64 pid_a, u32 exited_a, s64 pid_b, u32 exited_b)
+{
+	size_t la, lb;
+	int c;
+
+	if (!exited_a || !exited_b) {
+		if (exited_a || exited_b)
+			return exited_a ? 1 : -1;
+		return (pid_a > pid_b) - (pid_a < pid_b);
+	}
+	la = str_len(exited_a - 1);
+	lb = str_len(exited_b - 1);
+	c = memcmp(str_get(exited_a - 1), str_get(exited_b - 1), la < lb ? la : lb);
+	if (c)
+		return c;
+	return (la > lb) - (la < lb);
+}
+
+char *pd_exited_name(u32 exited)
+{
+	size_t n = str_len(exited - 1);
+	char *s = xmalloc(sizeof("exited:") + n);
+
+	memcpy(s, "exited:", 7);
+	memcpy(s + 7, str_get(exited - 1), n);
+	s[7 + n] = '\0';
+	return s;
+}
+
+/*
+ * The hash key of (object seq, PD): a pid's is (seq, pid), an exited PD's
+ * (seq with the top bit, exited), which no seq has.
+ */
+static inline u64 edge_key_a(u64 seq, u32 exited)
+{
+	return exited ? seq | 1ull << 63 : seq;
+}
+
+static inline u64 edge_key_b(s64 pid, u32 exited)
+{
+	return exited ? exited : (u64)pid;
+}
+
+/* ---- (object, PD) access edges ----------------------------------------- */
 
 void edges_init(struct edgeset *es)
 {
@@ -22,7 +70,7 @@ void edges_init(struct edgeset *es)
 }
 
 static struct edge *edge_new(struct edgeset *es, const struct kobj *o,
-			     u32 group, s64 pid)
+			     u32 group, s64 pid, u32 exited)
 {
 	struct edge *e;
 
@@ -30,6 +78,7 @@ static struct edge *edge_new(struct edgeset *es, const struct kobj *o,
 	e = &es->e[es->n++];
 	e->seq = o->seq;
 	e->pid = pid;
+	e->exited = exited;
 	e->reads = e->writes = 0;
 	e->va = o->va;
 	e->alloc_index = o->alloc_index;
@@ -47,8 +96,10 @@ static struct edge *edge_new(struct edgeset *es, const struct kobj *o,
  */
 #define EDGES_SCAN 8
 
-void edges_add(struct edgeset *es, const struct kobj *o, u32 group,
-	       const struct kacc *a)
+/* Made twice: for pids (exited 0, the common case) and for exited PDs. */
+static inline __attribute__((always_inline))
+void edges_add_pd(struct edgeset *es, const struct kobj *o, u32 group,
+		  const struct kacc *a, u32 exited)
 {
 	struct edge *e = NULL;
 	bool isnew;
@@ -56,27 +107,31 @@ void edges_add(struct edgeset *es, const struct kobj *o, u32 group,
 
 	if (!es->hashed) {
 		for (size_t i = es->n; i-- > 0;) {
-			if (es->e[i].seq == o->seq && es->e[i].pid == a->pid) {
+			if (es->e[i].seq == o->seq && es->e[i].pid == a->pid &&
+			    es->e[i].exited == exited) {
 				e = &es->e[i];
 				break;
 			}
 		}
 		if (!e && es->n < EDGES_SCAN)
-			e = edge_new(es, o, group, a->pid);
+			e = edge_new(es, o, group, a->pid, exited);
 		if (!e) {
 			es->hashed = true;
 			for (size_t i = 0; i < es->n; i++) {
-				v = hmap_put(&es->h, es->e[i].seq,
-					     (u64)es->e[i].pid, &isnew);
+				v = hmap_put(&es->h,
+					     edge_key_a(es->e[i].seq, es->e[i].exited),
+					     edge_key_b(es->e[i].pid, es->e[i].exited),
+					     &isnew);
 				*v = (u32)i;
 			}
 		}
 	}
 	if (!e) {
-		v = hmap_put(&es->h, o->seq, (u64)a->pid, &isnew);
+		v = hmap_put(&es->h, edge_key_a(o->seq, exited),
+			     edge_key_b(a->pid, exited), &isnew);
 		if (isnew) {
 			*v = (u32)es->n;
-			edge_new(es, o, group, a->pid);
+			edge_new(es, o, group, a->pid, exited);
 		}
 		e = &es->e[*v];
 	}
@@ -84,16 +139,33 @@ void edges_add(struct edgeset *es, const struct kobj *o, u32 group,
 	e->writes += a->writes;
 }
 
-struct edge *edges_find(struct edgeset *es, u64 seq, s64 pid)
+static __attribute__((noinline)) void edges_add_exited(struct edgeset *es,
+		const struct kobj *o, u32 group, const struct kacc *a)
+{
+	edges_add_pd(es, o, group, a, acc_exited(a));
+}
+
+void edges_add(struct edgeset *es, const struct kobj *o, u32 group,
+	       const struct kacc *a)
+{
+	if (__builtin_expect(a->pid == PID_EXITED, 0))
+		edges_add_exited(es, o, group, a);
+	else
+		edges_add_pd(es, o, group, a, 0);
+}
+
+struct edge *edges_find(struct edgeset *es, u64 seq, s64 pid, u32 exited)
 {
 	u32 *v;
 
 	if (es->hashed) {
-		v = hmap_get(&es->h, seq, (u64)pid);
+		v = hmap_get(&es->h, edge_key_a(seq, exited),
+			     edge_key_b(pid, exited));
 		return v ? &es->e[*v] : NULL;
 	}
 	for (size_t i = 0; i < es->n; i++)
-		if (es->e[i].seq == seq && es->e[i].pid == pid)
+		if (es->e[i].seq == seq && es->e[i].pid == pid &&
+		    es->e[i].exited == exited)
 			return &es->e[i];
 	return NULL;
 }
@@ -113,11 +185,11 @@ void edges_free(struct edgeset *es)
 	hmap_free(&es->h);
 }
 
-/* ---- pids -------------------------------------------------------------- */
+/* ---- PDs: pids, and exited tasks by command -------------------------------- */
 
 static struct pidinfo **pidv;
 static size_t npids, cappids;
-static struct hmap pidmap;	/* pids outside dense[] */
+static struct hmap pidmap;	/* (pid, exited) outside dense[] */
 /*
  * Linux pids are below 4M (PID_MAX_LIMIT): index them directly instead of
  * hashing one per access edge.
@@ -142,21 +214,22 @@ bool comm_is_irq(u32 comm)
 	return comm == irq_hard || comm == irq_soft;
 }
 
-struct pidinfo *pids_find(s64 pid)
+struct pidinfo *pids_find(s64 pid, u32 exited)
 {
 	u32 *v;
 
-	if (pid >= 0 && pid < DENSE_MAX)
+	if (!exited && pid >= 0 && pid < DENSE_MAX)
 		return (size_t)pid < capdense ? dense[pid] : NULL;
-	v = hmap_get(&pidmap, (u64)pid, 0);
+	v = hmap_get(&pidmap, (u64)pid, exited);
 	return v ? pidv[*v] : NULL;
 }
 
-static struct pidinfo *pid_new(s64 pid)
+static struct pidinfo *pid_new(s64 pid, u32 exited)
 {
 	struct pidinfo *p = xcalloc(1, sizeof(*p));
 
 	p->pid = pid;
+	p->exited = exited;
 	GROW(pidv, cappids, npids + 1);
 	pidv[npids++] = p;
 	return p;
@@ -170,12 +243,48 @@ bool pid_has_comm(const struct pidinfo *p, u32 comm)
 	return false;
 }
 
-struct pidinfo *pids_note(s64 pid, u32 comm)
+/*
+ * Interrupt context is labelled by the kernel, not run by this pid; it
+ * stays out of the pid's commands.
+ */
+static inline void pid_add_comm(struct pidinfo *p, u32 comm)
+{
+	if (comm && !comm_is_irq(comm) && !pid_has_comm(p, comm)) {
+		size_t cap = p->capcomms;
+
+		GROW(p->comms, cap, (size_t)p->ncomms + 1);
+		p->capcomms = (u32)cap;
+		p->comms[p->ncomms++] = comm;
+	}
+}
+
+/* An exited PD: its command (a task's, never an interrupt label) its comm. */
+static __attribute__((noinline)) struct pidinfo *exited_note(s64 pid, u32 exited)
+{
+	struct pidinfo *p;
+	bool isnew;
+	u32 *v = hmap_put(&pidmap, (u64)pid, exited, &isnew);
+
+	if (isnew) {
+		p = pid_new(pid, exited);
+		*v = (u32)(npids - 1);
+		if (exited > 1) {
+			p->comms = xmalloc(sizeof(*p->comms));
+			p->comms[0] = exited - 1;
+			p->ncomms = p->capcomms = 1;
+		}
+	}
+	return pidv[*v];
+}
+
+struct pidinfo *pids_note(s64 pid, u32 exited, u32 comm)
 {
 	struct pidinfo *p;
 	bool isnew;
 	u32 *v;
 
+	if (__builtin_expect(exited, 0))
+		return exited_note(pid, exited);
 	if (last_info && pid == last_pid) {
 		p = last_info;
 	} else if (pid >= 0 && pid < DENSE_MAX) {
@@ -187,28 +296,18 @@ struct pidinfo *pids_note(s64 pid, u32 comm)
 		}
 		p = dense[pid];
 		if (!p)
-			p = dense[pid] = pid_new(pid);
+			p = dense[pid] = pid_new(pid, 0);
 	} else {
 		v = hmap_put(&pidmap, (u64)pid, 0, &isnew);
 		if (isnew) {
-			pid_new(pid);
+			pid_new(pid, 0);
 			*v = (u32)(npids - 1);
 		}
 		p = pidv[*v];
 	}
 	last_pid = pid;
 	last_info = p;
-	/*
-	 * Interrupt context is labelled by the kernel, not run by this pid;
-	 * it stays out of the pid's commands.
-	 */
-	if (comm && !comm_is_irq(comm) && !pid_has_comm(p, comm)) {
-		size_t cap = p->capcomms;
-
-		GROW(p->comms, cap, (size_t)p->ncomms + 1);
-		p->capcomms = (u32)cap;
-		p->comms[p->ncomms++] = comm;
-	}
+	pid_add_comm(p, comm);
 	return p;
 }
 
@@ -232,7 +331,7 @@ static int cmp_pid(const void *a, const void *b)
 	const struct pidinfo *x = *(struct pidinfo *const *)a;
 	const struct pidinfo *y = *(struct pidinfo *const *)b;
 
-	return (x->pid > y->pid) - (x->pid < y->pid);
+	return pd_cmp(x->pid, x->exited, y->pid, y->exited);
 }
 
 struct pidinfo **pids_sorted(size_t *n)
@@ -266,11 +365,11 @@ char *pid_comms_joined(const struct pidinfo *p)
 	return s;
 }
 
-/* ---- sets of pids ------------------------------------------------------ */
+/* ---- sets of PDs ------------------------------------------------------- */
 
 /*
- * What a PD count needs: the same pids as pids_note() records, without a
- * struct per pid and its commands; one bit each, set once per edge.
+ * What a PD count needs: the same PDs as pids_note() records, without a
+ * struct per PD and its commands; one bit per pid, set once per edge.
  */
 void pidset_init(struct pidset *ps)
 {
@@ -278,11 +377,11 @@ void pidset_init(struct pidset *ps)
 	hmap_init(&ps->other, 16);
 }
 
-void pidset_add(struct pidset *ps, s64 pid)
+void pidset_add(struct pidset *ps, s64 pid, u32 exited)
 {
 	bool isnew;
 
-	if (pid >= 0 && pid < DENSE_MAX) {
+	if (!exited && pid >= 0 && pid < DENSE_MAX) {
 		size_t w = (size_t)pid / 64, old = ps->nwords;
 
 		if (w >= old) {
@@ -292,7 +391,7 @@ void pidset_add(struct pidset *ps, s64 pid)
 		ps->bits[w] |= 1ull << (pid % 64);
 		return;
 	}
-	hmap_put(&ps->other, (u64)pid, 0, &isnew);
+	hmap_put(&ps->other, (u64)pid, exited, &isnew);
 }
 
 void pidset_free(struct pidset *ps)

@@ -4,9 +4,10 @@
  * CSV rows.
  *
  * Two decoders per kmap line.  The fast one handles the form the kernel
- * prints (11 or 4 fields, plain numbers) 8 bytes at a time without a branch
- * per character: on a multi-GB kmap, per-character loops and strtoull()
- * would be most of the run time.  Anything it does not accept goes to the
+ * prints (11 or 4 fields, plain numbers; or access_pid -2 and the command
+ * of the exited tasks the line aggregates) 8 bytes at a time without a
+ * branch per character: on a multi-GB kmap, per-character loops and
+ * strtoull() would be most of the run time.  Anything it does not accept goes to the
  * general decoder, which accepts every form kmap-format.md allows and is
  * the one that words the error messages.
  */
@@ -440,15 +441,30 @@ static bool decode_obj(struct fld *f, int nf, u32 ncols, const char *what,
 	return true;
 }
 
-static bool decode_acc(struct fld *f, int nf, int first, struct kacc *a)
+/*
+ * The four access fields from f[first] on: a kmap access line (first 0)
+ * or an accesses row (first 2 and nf 6: the caller checks the field count
+ * and reads access_command).  A kmap access line has a 5th field only with
+ * access_pid -2: the command of the exited tasks it aggregates, which the
+ * kernel prints raw, so everything after the 4th comma, up to end.
+ */
+static bool decode_acc(struct fld *f, int nf, int first, const char *end,
+		       struct kacc *a)
 {
-	if (nf != first + 4)
+	if (nf < first + 4)
 		return bad("%d comma-separated fields (an access %s), found %d",
 			   first + 4, first ? "row" : "line", nf);
 	HEX(first, "access_ip", &a->ip);
 	UDEC(first + 1, "write_count", &a->writes);
 	UDEC(first + 2, "read_count", &a->reads);
 	SDEC(first + 3, "access_pid", &a->pid);
+	a->comm = 0;
+	if (nf == first + 4)
+		return true;
+	if (a->pid != PID_EXITED)
+		return bad("4 comma-separated fields (an access line: a command "
+			   "only after access_pid -2), found %d", nf);
+	a->comm = intern_field(f[4].p, (size_t)(end - f[4].p), false);
 	return true;
 }
 
@@ -471,6 +487,30 @@ static bool decode_acc(struct fld *f, int nf, int first, struct kacc *a)
 		q += n + 1;						\
 	} while (0)
 
+/*
+ * The rest of an access line after access_pid -2 (a command's exited
+ * tasks): the end of the line, or ',' and the command up to it.  Out of
+ * line: the loop over ordinary lines stays as it was.
+ */
+static __attribute__((noinline)) const char *fast_exited(const char *q,
+							 struct kacc *a)
+{
+	size_t l;
+
+	a->pid = PID_EXITED;
+	if (*q == ',') {
+		l = nlfield(++q);
+		a->comm = intern_field(q, l - (l && q[l - 1] == '\r'), false);
+		return q + l + 1;
+	}
+	if (*q == '\r')
+		q++;
+	if (*q != '\n')
+		return NULL;
+	a->comm = 0;
+	return q + 1;
+}
+
 /* An access line as the kernel prints it; NULL: let decode_acc() judge. */
 static inline const char *fast_acc(const char *q, struct kacc *a)
 {
@@ -486,8 +526,11 @@ static inline const char *fast_acc(const char *q, struct kacc *a)
 	FAST_DEC(a->writes, ',');
 	FAST_DEC(a->reads, ',');
 	n = declen(q);
-	if (n - 1 > 15)
-		return NULL;
+	if (n - 1 > 15) {
+		if (n || q[0] != '-' || q[1] != '2')
+			return NULL;
+		return fast_exited(q + 2, a);
+	}
 	pid = decn(q, n);
 	q += n;
 	if (*q == '\r')
@@ -495,6 +538,7 @@ static inline const char *fast_acc(const char *q, struct kacc *a)
 	if (*q != '\n')
 		return NULL;
 	a->pid = (s64)pid;
+	a->comm = 0;
 	return q + 1;
 }
 
@@ -670,7 +714,7 @@ void parse_region(struct sink *k, char *p, char *end)
 				goto reject;
 			}
 			nf = split_plain(p + i, len - i, f);
-			if (!decode_acc(f, nf, 0, &r->a))
+			if (!decode_acc(f, nf, 0, p + len, &r->a))
 				goto reject;
 acc:
 			if (len && p[len - 1] == '\r')
@@ -848,6 +892,24 @@ void parse_allocs(struct src *s, struct consumer *c, bool table)
 		parse_fail(s, k.errline, k.err);
 }
 
+/*
+ * The access_command column (the 7th) of an accesses row of nf fields
+ * under a header of ncols columns: the kernel prints the command raw, so
+ * it is every field between the 6 leading and the columns after it.
+ * Blank unless access_pid is -2.
+ */
+static bool access_command(struct fld *f, int nf, u32 ncols, struct kacc *a)
+{
+	int cend = nf - ((int)ncols - 7);	/* one past its last field */
+	size_t n = (size_t)(f[cend - 1].p + f[cend - 1].n - f[6].p);
+
+	if (n && a->pid != PID_EXITED)
+		return bad("a blank access_command (a command only with "
+			   "access_pid -2), found '%s'", shown(f[6].p, n));
+	a->comm = intern_field(f[6].p, n, false);
+	return true;
+}
+
 void parse_accesses(struct src *s, struct consumer *c)
 {
 	struct rows r = { .s = s };
@@ -866,9 +928,14 @@ void parse_accesses(struct src *s, struct consumer *c)
 		k.lines = s->lineno;
 		if (nf < 0)
 			goto reject;
-		if (nf != (int)s->ncols) {
+		/* more fields than columns: commas in access_command */
+		if (nf < (int)s->ncols || (nf > (int)s->ncols && !s->acc_command)) {
 			bad("%u comma-separated fields (an accesses row), found %d",
 			    s->ncols, nf);
+			goto reject;
+		}
+		if (nf > MAXF) {
+			bad("at most %d comma-separated fields, found %d", MAXF, nf);
 			goto reject;
 		}
 		if (!parse_hex(f[0].p, f[0].n, &va)) {
@@ -880,7 +947,9 @@ void parse_accesses(struct src *s, struct consumer *c)
 			    shown(f[1].p, f[1].n));
 			goto reject;
 		}
-		if (!decode_acc(f, 6, 2, &a))
+		if (!decode_acc(f, 6, 2, NULL, &a))
+			goto reject;
+		if (s->acc_command && !access_command(f, nf, s->ncols, &a))
 			goto reject;
 		o = table_find_or_stub(va, idx, c);
 		o->reads += a.reads;

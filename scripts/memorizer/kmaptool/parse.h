@@ -37,6 +37,13 @@ struct kobj {
 };
 #define KOBJ_PARSED offsetof(struct kobj, reads)
 
+/*
+ * The access_pid of the kernel's aggregate of one command's exited tasks:
+ * such a line or row carries the command too (kmap: a 5th field, everything
+ * after the 4th comma; accesses file: the access_command column).
+ */
+#define PID_EXITED	(-2)
+
 /* One access line (kmap) or accesses row. */
 struct kacc {
 	u64 ip;
@@ -45,6 +52,7 @@ struct kacc {
 	s64 pid;
 	const char *line;	/* as for kobj.line */
 	size_t linelen;
+	u32 comm;	/* interned command: access_pid -2 only, else 0 */
 };
 
 /*

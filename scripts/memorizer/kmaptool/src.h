@@ -30,6 +30,7 @@ struct src {
 	u64 lineno;	/* lines handed out so far */
 	enum src_kind kind;
 	u32 ncols;	/* columns named by a CSV header */
+	bool acc_command;	/* an accesses header naming access_command */
 };
 
 void src_open(struct src *s, const char *path);

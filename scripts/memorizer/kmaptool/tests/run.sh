@@ -141,6 +141,14 @@ else
 	done
 	check_metrics "osmosis: metrics of basic.kmap PD_100 PD_200 as metrics.py's rules give" \
 		"$DATA/basic.kmap" PD_100 PD_200
+	# the PDs of exited tasks (access_pid -2), one per command
+	for pair in "PD_exited:mzchurn PD_200" "PD_exited:a,b PD_exited:mzchurn" \
+		    "PD_-2 PD_exited:" "PD_KERNEL PD_exited:a,b"; do
+		check_metrics "osmosis: metrics of exited.kmap $pair as metrics.py's rules give" \
+			"$DATA/exited.kmap" $pair
+	done
+	check_pandas_modelstate "pandas: modelstate of exited.kmap loads, counts match summary" \
+		"$DATA/exited.kmap"
 	check_pandas_modelstate "pandas: modelstate of basic.kmap loads, counts match summary" \
 		"$DATA/basic.kmap"
 	check_pandas_modelstate "pandas: modelstate of the CSV pair loads, counts match summary" \
@@ -153,8 +161,9 @@ else
 		p = sys.argv[1]
 		a = pd.read_csv(p + "_allocations.csv", keep_default_na=False)
 		c = pd.read_csv(p + "_accesses.csv", keep_default_na=False)
-		assert len(a.columns) == 15 and len(c.columns) == 7
+		assert len(a.columns) == 15 and len(c.columns) == 8
 		assert len(a) == 8 and len(c) == 8, (len(a), len(c))
+		assert list(c.access_command) == [""] * 8, list(c.access_command)
 		assert list(a.command) == ["bash", "ls", "bash", "ls", "hardirq", "", "a,b", '"q"'], list(a.command)
 		assert a["size"].sum() == 4352 + 32
 		assert c.read_count.sum() == 26 + 2 and c.write_count.sum() == 11 + 1
@@ -167,6 +176,23 @@ else
 	)
 	[ "$res" = fine ] && ok "pandas: csv output loads, joins and keeps quoted commands" ||
 		notok "pandas: csv output loads, joins and keeps quoted commands" "$res"
+
+	"$KT" csv -o "$T/pe" "$DATA/exited.kmap"
+	res=$("$PY" - "$T/pe" <<-'EOF' 2>&1
+		import sys, pandas as pd
+		c = pd.read_csv(sys.argv[1] + "_accesses.csv", keep_default_na=False)
+		assert list(c.columns[5:7]) == ["access_pid", "access_command"], list(c.columns)
+		ex = c[c.access_pid == -2]
+		assert list(ex.access_command) == ["mzchurn", "a,b", "mzchurn", "", "a,b", "mzchurn"], \
+			list(ex.access_command)
+		assert set(c[c.access_pid != -2].access_command) == {""}
+		assert ex.groupby("access_command").write_count.sum().to_dict() == \
+			{"": 0, "a,b": 2, "mzchurn": 3006}
+		print("fine")
+	EOF
+	)
+	[ "$res" = fine ] && ok "pandas: csv access_command column holds the exited tasks' commands" ||
+		notok "pandas: csv access_command column holds the exited tasks' commands" "$res"
 fi
 
 # ---- streaming a generated multi-million-line kmap ------------------------
@@ -237,6 +263,48 @@ err=$("$KT" summary < "$T/bad.kmap" 2>&1 > /dev/null); rc=$?
 	notok "stream: error on line $((nlines + 1)) reported exactly (stdin)" "exit $rc" "$err"
 rm -f "$T/bad.kmap" "$T/big.kmap"
 
+# ---- exited tasks' aggregates (access_pid -2) at scale ----------------------
+
+# A generated kmap with every third access line an aggregate of one of two
+# commands (one with a comma): the fast decoder, the threads and a pipe
+# must agree, with each other and with awk's count of the objects each
+# command's exited tasks touched.
+exited_kmap() {	# the generator's kmap on stdin, to stdout
+	awk -F, -v OFS=, '/^ / && NR % 3 == 0 { $4 = "-2," (NR % 2 ? "mz,churn" : "mzchurn") } 1'
+}
+"$GEN" -l 300000 -s 13 | exited_kmap > "$T/ex.kmap"
+want=$(awk -F, '!/^ / { k = $3 "," $5 }
+	/^ / && $4 == -2 { if ($5 == "mzchurn") a[k] = 1; else b[k] = 1 }
+	END { for (k in a) { u++; s += (k in b) } for (k in b) u += !(k in a)
+	      printf "RSI total: %.6f (%d/%d)\n", s / u, s, u }' "$T/ex.kmap")
+for how in 4 1 pipe; do
+	if [ $how = pipe ]; then
+		got=$("$KT" share --pd1 exited:mzchurn --pd2 exited:mz,churn < "$T/ex.kmap" | tail -n 1)
+		"$KT" summary < "$T/ex.kmap" > "$T/ex.$how"
+	else
+		got=$(KMAPTOOL_THREADS=$how "$KT" share --pd1 exited:mzchurn --pd2 exited:mz,churn \
+			"$T/ex.kmap" | tail -n 1)
+		KMAPTOOL_THREADS=$how "$KT" summary "$T/ex.kmap" > "$T/ex.$how"
+	fi
+	[ "$got" = "$want" ] && ok "exited: share of two commands' exited tasks as awk counts ($how)" ||
+		notok "exited: share of two commands' exited tasks as awk counts ($how)" \
+			"awk: $want" "kmaptool: $got"
+done
+cmp -s "$T/ex.4" "$T/ex.1" && cmp -s "$T/ex.4" "$T/ex.pipe" &&
+	ok "exited: 4 threads, 1 and a pipe give the same summary" ||
+	notok "exited: 4 threads, 1 and a pipe give the same summary" "$(diff "$T/ex.4" "$T/ex.1" | head)"
+# 2 exited PDs more than the pids left once the aggregated lines are gone
+pds() { sed -n 's/^model: \([0-9]*\) PD nodes.*/\1/p'; }
+want=$(( $(grep -v ',-2,' "$T/ex.kmap" | "$KT" summary | pds) + 2 ))
+got=$(pds < "$T/ex.4")
+[ "$got" = "$want" ] && ok "exited: one PD per command's exited tasks ($got PD nodes)" ||
+	notok "exited: one PD per command's exited tasks" "want $want, got $got"
+"$KT" csv -o "$T/ec" "$T/ex.kmap" &&
+	"$KT" summary "$T/ec_allocations.csv" "$T/ec_accesses.csv" > "$T/ex.csv" &&
+	cmp -s "$T/ex.csv" "$T/ex.4" && ok "exited: csv pair of the kmap summarizes the same" ||
+	notok "exited: csv pair of the kmap summarizes the same" "$(diff "$T/ex.4" "$T/ex.csv" | head)"
+rm -f "$T"/ex.* "$T"/ec_*.csv
+
 # ---- file:line through addr2line ------------------------------------------
 
 cat > "$T/fixture.c" <<'EOF'
@@ -266,7 +334,7 @@ if gcc -g -O0 -no-pie -o "$T/fixture" "$T/fixture.c" 2> "$T/gcc.err"; then
 	printf '%s,1,ffff888000001000,8,1,0,0,KMALLOC,t,kmalloc-8,\n  %s,1,1,1\n' "$ipa" "$ipb" > "$T/f.kmap"
 	"$KT" csv -s "$T/fixture.map" --vmlinux "$T/fixture" -o "$T/fx" "$T/f.kmap"
 	got_a=$(tail -n 1 "$T/fx_allocations.csv" | awk -F, '{ print $14, $16 }')
-	got_b=$(tail -n 1 "$T/fx_accesses.csv" | awk -F, '{ print $7, $8 }')
+	got_b=$(tail -n 1 "$T/fx_accesses.csv" | awk -F, '{ print $8, $9 }')
 	want_a="f_alloc+0x4 $(addr2line -e "$T/fixture" 0x$ipa | sed 's/ (discriminator.*//')"
 	want_b="f_access+0x8 $(addr2line -e "$T/fixture" 0x$ipb | sed 's/ (discriminator.*//')"
 	if [ "$got_a" = "$want_a" ] && [ "$got_b" = "$want_b" ] &&
@@ -277,7 +345,7 @@ if gcc -g -O0 -no-pie -o "$T/fixture" "$T/fixture.c" 2> "$T/gcc.err"; then
 			"alloc: $got_a (want $want_a)" "access: $got_b (want $want_b)"
 	fi
 	hdr=$(head -n 1 "$T/fx_accesses.csv")
-	[ "$hdr" = "obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid,access_sym,access_src" ] &&
+	[ "$hdr" = "obj_va_ptr,alloc_index,access_ip,write_count,read_count,access_pid,access_command,access_sym,access_src" ] &&
 		ok "vmlinux: csv gains *_src columns" || notok "vmlinux: csv gains *_src columns" "$hdr"
 else
 	notok "vmlinux: build the fixture" "$(cat "$T/gcc.err")"
@@ -353,10 +421,12 @@ if [ -n "${KMAPTOOL_SAN:-}" ]; then
 			done
 			if [ ${#why[@]} -eq 0 ]; then ok "sanitizers: $name"; else notok "sanitizers: $name" "${why[@]}"; fi
 		done
-		# every subcommand on a generated kmap, a file and a pipe
-		"$GEN" -l 100000 -s 5 > "$T/san.kmap"
+		# every subcommand on a generated kmap with exited tasks'
+		# aggregates, a file and a pipe
+		"$GEN" -l 100000 -s 5 | exited_kmap > "$T/san.kmap"
 		for c in "summary -s $DATA/System.map" "filter --pid 3" "csv -o $T/sc" \
-			 "modelstate -o $T/sm" "share --pd1 comm:bash --pd2 pid:3" "metrics 3 4" "dot"; do
+			 "modelstate -o $T/sm" "share --pd1 comm:bash --pd2 pid:3" "metrics 3 4" "dot" \
+			 "share --pd1 exited:mz,churn --pd2 comm:mzchurn" "metrics exited:mzchurn 3"; do
 			for how in file pipe; do
 				if [ $how = file ]; then
 					"$KT" $c "$T/san.kmap" > /dev/null 2> "$T/san.err"
