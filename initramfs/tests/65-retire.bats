@@ -86,6 +86,7 @@ teardown_file() {
 @test "below the threshold an exited process keeps its own lines; retiring folds them exactly" {
 	echo 1 > $MZ/log_live_enabled
 	echo 100 > $MZ/retire_threshold
+	retired=$(stat_of tasks_retired)
 	pids=""
 	for i in 1 2 3 4 5; do
 		pids="$pids $(poker mzkeep $((i * 10)))"
@@ -98,7 +99,6 @@ teardown_file() {
 		[ "$(writes_of "$p" < /tmp/rt.before)" = $((i * 10)) ]
 	done
 	[ "$(writes_of -2 mzkeep < /tmp/rt.before)" = 0 ]
-	retired=$(stat_of tasks_retired)
 	echo 1 > $MZ/retire_exited
 	[ "$(stat_of tasks_retired)" -ge $((retired + 5)) ]
 	touch_lines > /tmp/rt.after
