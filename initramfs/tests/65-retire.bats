@@ -14,7 +14,9 @@ load lib/memorizer
 
 KO=/lib/modules/memorizer_testmod.ko
 POKE=/sys/module/memorizer_testmod/parameters/poke
-CHURN=${MZ_SOAK_PROCS:-2000}
+# make test runs 2000; scripts/memorizer/soak.sh passes more
+CHURN=$(sed -n 's/.*memorizer\.soak=\([0-9]*\).*/\1/p' /proc/cmdline)
+CHURN=${CHURN:-2000}
 
 # sym NAME: the address of one of the module's symbols.
 sym() {
