@@ -41,6 +41,10 @@ if [ "${1:-}" != --host-only ]; then
 	# A second boot with a pool too small for the system: exhaustion.
 	step boottest-pool "$here/boottest.sh" -n -f pool-exhaustion \
 		-a memalloc_size=2M -o "$BUILD_DIR/boottest-pool"
+	# A boot for the fork/exec soak: 2000 short processes, retired as they
+	# go, with a fresh pool (scripts/memorizer/soak.sh runs more).
+	step boottest-soak "$here/soak.sh" -p 2000 -n -T 3600 \
+		-o "$BUILD_DIR/boottest-soak"
 	step harness "$here/tests/test-boottest.sh"
 	# gdb on the guest stopped by boottest.sh -i -g, with the guide's
 	# GRUB line: its effects read from the recorder's variables.
