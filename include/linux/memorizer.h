@@ -33,6 +33,7 @@ enum memorizer_type {
 
 #ifdef CONFIG_MEMORIZER
 #include <linux/compiler.h>
+#include <linux/jump_label.h>
 
 extern bool memorizer_access_on;
 void memorizer_access(unsigned long addr, size_t size, bool write,
@@ -57,24 +58,92 @@ void memorizer_init(void);
 #ifdef CONFIG_MEMORIZER_TRACKPIDS
 extern const struct file_operations proc_memorizer_enabled_operations;
 #endif
-void memorizer_slab_alloc(struct kmem_cache *s, void *obj, size_t size,
-			  int node, unsigned long ip);
-void memorizer_slab_alloc_bulk(struct kmem_cache *s, size_t nr, void **p,
-			       unsigned long ip);
 void memorizer_slab_free(struct kmem_cache *s, void **p, int cnt,
 			 unsigned long ip);
-void memorizer_slab_page(struct kmem_cache *s, void *addr);
-void memorizer_kmalloc_large(const void *obj, size_t size, int node,
-			     unsigned long ip);
 void memorizer_kfree_large(const void *obj, unsigned long ip);
-void memorizer_alloc_pages(struct page *page, unsigned int order,
-			   unsigned long ip);
 void memorizer_free_pages(struct page *page, unsigned int order,
 			  unsigned long ip);
-void memorizer_retype(const void *addr, enum memorizer_type type, size_t size,
-		      unsigned long ip);
-void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip);
 void memorizer_vfree(const void *addr, unsigned long ip);
+
+/*
+ * The allocation hooks record nothing while recording is off, yet each
+ * would cost a call: a static key, on while memorizer_enabled is not 0,
+ * skips them, as kfence's key skips its allocator.  It is switched only
+ * by a write to memorizer_enabled.  The free hooks are not behind it:
+ * what was recorded before, and the memblock regions and globals recorded
+ * from boot, must be closed whenever they are freed.
+ */
+DECLARE_STATIC_KEY_TRUE(memorizer_recording);
+
+void __memorizer_slab_alloc(struct kmem_cache *s, void *obj, size_t size,
+			    int node, unsigned long ip);
+void __memorizer_slab_alloc_bulk(struct kmem_cache *s, size_t nr, void **p,
+				 unsigned long ip);
+void __memorizer_slab_page(struct kmem_cache *s, void *addr);
+void __memorizer_kmalloc_large(const void *obj, size_t size, int node,
+			       unsigned long ip);
+void __memorizer_alloc_pages(struct page *page, unsigned int order,
+			     unsigned long ip);
+void __memorizer_retype(const void *addr, enum memorizer_type type,
+			size_t size, unsigned long ip);
+void __memorizer_vmalloc(const void *addr, unsigned long size,
+			 unsigned long ip);
+
+static __always_inline void memorizer_slab_alloc(struct kmem_cache *s,
+						 void *obj, size_t size,
+						 int node, unsigned long ip)
+{
+	if (static_branch_likely(&memorizer_recording))
+		__memorizer_slab_alloc(s, obj, size, node, ip);
+}
+
+static __always_inline void memorizer_slab_alloc_bulk(struct kmem_cache *s,
+						      size_t nr, void **p,
+						      unsigned long ip)
+{
+	if (static_branch_likely(&memorizer_recording))
+		__memorizer_slab_alloc_bulk(s, nr, p, ip);
+}
+
+static __always_inline void memorizer_slab_page(struct kmem_cache *s,
+						void *addr)
+{
+	if (static_branch_likely(&memorizer_recording))
+		__memorizer_slab_page(s, addr);
+}
+
+static __always_inline void memorizer_kmalloc_large(const void *obj,
+						    size_t size, int node,
+						    unsigned long ip)
+{
+	if (static_branch_likely(&memorizer_recording))
+		__memorizer_kmalloc_large(obj, size, node, ip);
+}
+
+static __always_inline void memorizer_alloc_pages(struct page *page,
+						  unsigned int order,
+						  unsigned long ip)
+{
+	if (static_branch_likely(&memorizer_recording))
+		__memorizer_alloc_pages(page, order, ip);
+}
+
+static __always_inline void memorizer_retype(const void *addr,
+					     enum memorizer_type type,
+					     size_t size, unsigned long ip)
+{
+	if (static_branch_likely(&memorizer_recording))
+		__memorizer_retype(addr, type, size, ip);
+}
+
+static __always_inline void memorizer_vmalloc(const void *addr,
+					      unsigned long size,
+					      unsigned long ip)
+{
+	if (static_branch_likely(&memorizer_recording))
+		__memorizer_vmalloc(addr, size, ip);
+}
+
 void memorizer_resize(const void *obj, size_t size);
 void memorizer_register_global(const void *addr, size_t size);
 void memorizer_task_init(struct task_struct *tsk);

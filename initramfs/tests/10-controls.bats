@@ -12,6 +12,8 @@ teardown() {
 	echo 0 > $MZ/log_live_enabled
 	echo 0 > $MZ/verbose_warnings_enabled
 	echo 0 > $MZ/log_accesses_enabled
+	echo 25 > $MZ/reserve_objects
+	echo 25 > $MZ/reserve_accesses
 }
 
 @test "every documented file exists, with its legacy alias" {
@@ -19,7 +21,7 @@ teardown() {
 		 clear_dead_objects clear_printed_objects verbose_warnings_enabled \
 		 kmap allocations accesses kmap_stream stats clear_dead_objs \
 		 clear_printed_list print_live_obj memorizer_log_access \
-		 retire_threshold retire_exited; do
+		 retire_threshold retire_exited reserve_objects reserve_accesses; do
 		[ -e $MZ/$f ] || { echo "missing $f"; return 1; }
 	done
 }
@@ -74,6 +76,37 @@ teardown() {
 	done
 }
 
+@test "the pool's reserves are percentages that fit it together; the records' holds while accesses are logged" {
+	echo 0 > $MZ/memorizer_enabled	# no system-wide access recording meanwhile
+	[ "$(cat $MZ/reserve_objects)" = 25 ]
+	[ "$(cat $MZ/reserve_accesses)" = 25 ]
+	for f in reserve_objects reserve_accesses; do
+		for v in 101 -1 x 10x ''; do
+			run sh -c "echo '$v' > $MZ/$f"
+			[ "$status" -ne 0 ]
+			[ "$(cat $MZ/$f)" = 25 ]
+		done
+	done
+	echo 60 > $MZ/reserve_objects
+	# 60 + 41 would leave the pool short
+	run sh -c "echo 41 > $MZ/reserve_accesses"
+	[ "$status" -ne 0 ]
+	[ "$(cat $MZ/reserve_accesses)" = 25 ]
+	echo 40 > $MZ/reserve_accesses
+	slots=$(stat_of pool_slots)
+	[ "$(stat_of pool_slots_reserved_objects)" = $((slots * 60 / 100)) ]
+	echo 0 > $MZ/log_accesses_enabled
+	[ "$(stat_of pool_slots_reserved_accesses)" = 0 ]
+	echo 1 > $MZ/log_accesses_enabled
+	[ "$(stat_of pool_slots_reserved_accesses)" = $((slots * 40 / 100)) ]
+	echo 0 > $MZ/log_accesses_enabled
+	[ "$(stat_of pool_slots_reserved_accesses)" = 0 ]
+	# what each kind holds adds up to what the pool has in use
+	cat $MZ/stats > /tmp/s3
+	[ $(($(stat_of pool_slots_objects /tmp/s3) + $(stat_of pool_slots_accesses /tmp/s3))) = \
+	  "$(stat_of pool_slots_used /tmp/s3)" ]
+}
+
 @test "data files refuse writes" {
 	for f in kmap allocations accesses kmap_stream stats; do
 		run bash -c "echo 1 > $MZ/$f"
@@ -94,7 +127,7 @@ teardown() {
 	done <<-EOF
 	600 memorizer_enabled log_accesses_enabled memorizer_log_access log_live_enabled print_live_obj verbose_warnings_enabled selftest
 	200 clear_dead_objects clear_dead_objs clear_printed_objects clear_printed_list retire_exited
-	600 retire_threshold
+	600 retire_threshold reserve_objects reserve_accesses
 	400 kmap allocations accesses kmap_stream stats
 	EOF
 	[ "$(stat -c '%a' /proc/1/memorizer_enabled)" = 600 ]

@@ -370,6 +370,7 @@ void mz_guard_exit(void)
  * once and only the patching ran.  A switch is now a store; the flag is
  * one load in a check that already loads the shadow.
  *
+ * Counter records have their reserve in the pool only while it is on.
  * Turning it off waits for a grace period, so that once the write returns
  * no access is being counted: the hook runs with preemption off, or on a
  * kernel without preemption.  Process context.
@@ -377,6 +378,7 @@ void mz_guard_exit(void)
 void mz_set_log_accesses(bool on)
 {
 	WRITE_ONCE(mz_log_accesses, on);
+	mz_reserves_update();
 	WRITE_ONCE(memorizer_access_on, on && READ_ONCE(mz_ready));
 	if (!on)
 		synchronize_rcu();

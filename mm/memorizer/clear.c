@@ -66,7 +66,7 @@ void mz_clear(bool printed_only)
 	mz_access_fold();
 	for (i = 0; (o = mz_next_clearing(&i, n)); i++) {
 		mz_ctab_free(&mz_pool, o);
-		mz_pool_free(&mz_pool, o);
+		mz_pool_free(&mz_pool, o, MZ_KIND_OBJ);
 		arch_atomic_long_inc(&mz_cleared);
 	}
 }

@@ -28,6 +28,8 @@ struct mz_pool mz_pool;
 struct mz_names mz_comms, mz_caches;
 bool mz_ready __read_mostly;
 int mz_enabled __read_mostly;
+DEFINE_STATIC_KEY_TRUE(memorizer_recording);
+static DEFINE_MUTEX(mz_key_lock);
 bool mz_log_live __read_mostly;
 bool mz_log_accesses __read_mostly;
 bool mz_verbose __read_mostly;
@@ -118,7 +120,7 @@ static struct mz_obj *mz_record(u8 type, unsigned long va, unsigned long size,
 {
 	struct mz_obj *o, *old;
 
-	o = mz_pool_alloc(&mz_pool);
+	o = mz_pool_alloc(&mz_pool, MZ_KIND_OBJ);
 	if (!o) {
 		this_cpu_inc(mz_pcpu_stats.dropped[type]);
 		return NULL;
@@ -173,8 +175,8 @@ static u16 mz_cache_id(struct kmem_cache *s)
 	return mz_name_id(&mz_caches, s->name, MZ_NAME_LEN);
 }
 
-void memorizer_slab_alloc(struct kmem_cache *s, void *obj, size_t size,
-			  int node, unsigned long ip)
+void __memorizer_slab_alloc(struct kmem_cache *s, void *obj, size_t size,
+			    int node, unsigned long ip)
 {
 	u8 type;
 
@@ -187,8 +189,8 @@ void memorizer_slab_alloc(struct kmem_cache *s, void *obj, size_t size,
 	mz_record(type, (unsigned long)obj, size, ip, mz_cache_id(s));
 }
 
-void memorizer_slab_alloc_bulk(struct kmem_cache *s, size_t nr, void **p,
-			       unsigned long ip)
+void __memorizer_slab_alloc_bulk(struct kmem_cache *s, size_t nr, void **p,
+				 unsigned long ip)
 {
 	u16 cache;
 	size_t i;
@@ -212,7 +214,7 @@ void memorizer_slab_free(struct kmem_cache *s, void **p, int cnt,
 }
 
 /* A slab took these pages: name the slab's type on the page object. */
-void memorizer_slab_page(struct kmem_cache *s, void *addr)
+void __memorizer_slab_page(struct kmem_cache *s, void *addr)
 {
 	struct mz_obj *o;
 
@@ -226,8 +228,8 @@ void memorizer_slab_page(struct kmem_cache *s, void *addr)
 	preempt_enable();
 }
 
-void memorizer_kmalloc_large(const void *obj, size_t size, int node,
-			     unsigned long ip)
+void __memorizer_kmalloc_large(const void *obj, size_t size, int node,
+			       unsigned long ip)
 {
 	struct mz_obj *pages;
 
@@ -247,8 +249,8 @@ void memorizer_kfree_large(const void *obj, unsigned long ip)
 	mz_free((unsigned long)obj, true, ip);
 }
 
-void memorizer_alloc_pages(struct page *page, unsigned int order,
-			   unsigned long ip)
+void __memorizer_alloc_pages(struct page *page, unsigned int order,
+			     unsigned long ip)
 {
 	struct mz_obj *o;
 
@@ -277,8 +279,8 @@ void memorizer_free_pages(struct page *page, unsigned int order,
  * A page allocation made through a more specific interface: rename the
  * object just recorded by memorizer_alloc_pages() and credit the caller.
  */
-void memorizer_retype(const void *addr, enum memorizer_type type, size_t size,
-		      unsigned long ip)
+void __memorizer_retype(const void *addr, enum memorizer_type type,
+			size_t size, unsigned long ip)
 {
 	struct mz_obj *o;
 
@@ -295,7 +297,8 @@ void memorizer_retype(const void *addr, enum memorizer_type type, size_t size,
 	preempt_enable();
 }
 
-void memorizer_vmalloc(const void *addr, unsigned long size, unsigned long ip)
+void __memorizer_vmalloc(const void *addr, unsigned long size,
+			 unsigned long ip)
 {
 	struct mz_obj *o;
 
@@ -494,6 +497,7 @@ void __init memorizer_init(void)
 	mz_meta_bytes = mz_pool_bytes + (sizeof(*buckets) << bits) * 2 +
 			(MZ_NAMES_COMMS + MZ_NAMES_CACHES) * (MZ_NAME_LEN + sizeof(u32));
 	mz_pool_init(&mz_pool, base, mz_pool_bytes, &mz_pool_pcp);
+	mz_reserves_init();
 	mz_table_init(&mz_table, buckets, bits);
 	mz_ctab_init(&mz_ctab, cbuckets, bits);
 	mz_names_init(&mz_comms, names, names + MZ_NAMES_COMMS * MZ_NAME_LEN +
@@ -518,3 +522,27 @@ void __init memorizer_init(void)
 		mz_pool_bytes >> 20, slots, MZ_SLOT_SIZE, 1U << bits,
 		mz_boot_enabled ? "on" : "off");
 }
+
+/**
+ * mz_sync_key - switch the allocation hooks' key as memorizer_enabled is
+ *
+ * Called after each write of memorizer_enabled, in process context.  The
+ * key starts on, so that boot records from the first allocation; it is
+ * first switched once the kernel can patch its text.
+ */
+void mz_sync_key(void)
+{
+	mutex_lock(&mz_key_lock);
+	if (READ_ONCE(mz_enabled))
+		static_branch_enable(&memorizer_recording);
+	else
+		static_branch_disable(&memorizer_recording);
+	mutex_unlock(&mz_key_lock);
+}
+
+static int __init mz_key_init(void)
+{
+	mz_sync_key();
+	return 0;
+}
+late_initcall(mz_key_init);

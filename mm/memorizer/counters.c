@@ -85,7 +85,7 @@ struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
 	r = mz_cfind(t->buckets[h], obj, ip, key);
 	if (r || (READ_ONCE(obj->flags) & MZ_F_CLEARING))
 		goto out;
-	r = mz_pool_alloc(pool);
+	r = mz_pool_alloc(pool, MZ_KIND_ACC);
 	if (!r)
 		goto out;
 	r->obj = obj;
@@ -205,7 +205,7 @@ void mz_ctab_free(struct mz_pool *pool, struct mz_obj *obj)
 
 	for (; r; r = next) {
 		next = r->onext;
-		mz_pool_free(pool, r);
+		mz_pool_free(pool, r, MZ_KIND_ACC);
 	}
 	obj->acc = NULL;
 }

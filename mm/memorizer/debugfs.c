@@ -111,7 +111,10 @@ static ssize_t mz_enabled_write(struct file *f, const char __user *ubuf, size_t 
 	if (ret)
 		return -EINVAL;
 	ret = mz_set_mode(val);
-	return ret ? ret : count;
+	if (ret)
+		return ret;
+	mz_sync_key();
+	return count;
 }
 
 static const struct file_operations mz_enabled_fops = {
@@ -155,19 +158,36 @@ static const struct file_operations mz_retire_fops = {
 	.llseek = noop_llseek,
 };
 
-/* retire_threshold: the pool use, in percent, from which tasks are retired. */
-static ssize_t mz_threshold_read(struct file *f, char __user *ubuf, size_t count,
-				 loff_t *ppos)
+/*
+ * A percentage control, 0 to 100: retire_threshold, the pool use from
+ * which exited tasks are retired, and the reserves of the pool's two
+ * kinds of slot (pool.c), which together may not exceed it.
+ */
+struct mz_pct_ctl {
+	unsigned int *pct;
+	int kind;		/* the reserve's kind, or -1 */
+};
+
+static struct mz_pct_ctl mz_threshold_ctl = { &mz_retire_threshold, -1 };
+static struct mz_pct_ctl mz_reserve_ctl[MZ_NR_KINDS] = {
+	{ &mz_reserve_pct[MZ_KIND_OBJ], MZ_KIND_OBJ },
+	{ &mz_reserve_pct[MZ_KIND_ACC], MZ_KIND_ACC },
+};
+
+static ssize_t mz_pct_read(struct file *f, char __user *ubuf, size_t count,
+			   loff_t *ppos)
 {
+	struct mz_pct_ctl *ctl = f->private_data;
 	char buf[16];
-	int n = scnprintf(buf, sizeof(buf), "%u\n", READ_ONCE(mz_retire_threshold));
+	int n = scnprintf(buf, sizeof(buf), "%u\n", READ_ONCE(*ctl->pct));
 
 	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
 }
 
-static ssize_t mz_threshold_write(struct file *f, const char __user *ubuf, size_t count,
-				  loff_t *ppos)
+static ssize_t mz_pct_write(struct file *f, const char __user *ubuf, size_t count,
+			    loff_t *ppos)
 {
+	struct mz_pct_ctl *ctl = f->private_data;
 	char buf[16];
 	unsigned int val;
 	int ret = mz_get_word(ubuf, count, buf, sizeof(buf));
@@ -176,14 +196,17 @@ static ssize_t mz_threshold_write(struct file *f, const char __user *ubuf, size_
 		ret = kstrtouint(buf, 10, &val);
 	if (ret || val > 100)
 		return -EINVAL;
-	WRITE_ONCE(mz_retire_threshold, val);
-	return count;
+	if (ctl->kind < 0)
+		WRITE_ONCE(*ctl->pct, val);
+	else
+		ret = mz_set_reserve(ctl->kind, val);
+	return ret ? ret : count;
 }
 
-static const struct file_operations mz_threshold_fops = {
+static const struct file_operations mz_pct_fops = {
 	.open = simple_open,
-	.read = mz_threshold_read,
-	.write = mz_threshold_write,
+	.read = mz_pct_read,
+	.write = mz_pct_write,
 	.llseek = default_llseek,
 };
 
@@ -516,6 +539,12 @@ static int mz_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "pool_slots: %lu\n", mz_pool.nr_slots);
 	seq_printf(m, "pool_slots_used: %lu\n", used);
 	seq_printf(m, "pool_slots_free: %lu\n", mz_pool.nr_slots - used);
+	seq_printf(m, "pool_slots_objects: %lu\n", mz_pool_in_use(&mz_pool, MZ_KIND_OBJ));
+	seq_printf(m, "pool_slots_accesses: %lu\n", mz_pool_in_use(&mz_pool, MZ_KIND_ACC));
+	seq_printf(m, "pool_slots_reserved_objects: %lu\n",
+		   READ_ONCE(mz_pool.reserve[MZ_KIND_OBJ]));
+	seq_printf(m, "pool_slots_reserved_accesses: %lu\n",
+		   READ_ONCE(mz_pool.reserve[MZ_KIND_ACC]));
 	seq_printf(m, "metadata_bytes: %lu\n", mz_metadata_bytes());
 	seq_puts(m, "type recorded dropped live freed\n");
 	for (t = 0; t < NR_MEMORIZER_TYPES; t++)
@@ -551,7 +580,11 @@ static int __init memorizer_debugfs_init(void)
 	debugfs_create_file("kmap_stream", 0400, d, NULL, &mz_stream_fops);
 	debugfs_create_file("stats", 0400, d, NULL, &mz_stats_fops);
 	debugfs_create_file("retire_exited", 0200, d, NULL, &mz_retire_fops);
-	debugfs_create_file("retire_threshold", 0600, d, NULL, &mz_threshold_fops);
+	debugfs_create_file("retire_threshold", 0600, d, &mz_threshold_ctl, &mz_pct_fops);
+	debugfs_create_file("reserve_objects", 0600, d, &mz_reserve_ctl[MZ_KIND_OBJ],
+			    &mz_pct_fops);
+	debugfs_create_file("reserve_accesses", 0600, d, &mz_reserve_ctl[MZ_KIND_ACC],
+			    &mz_pct_fops);
 	mz_selftest_init(d);
 	return 0;
 }

@@ -172,10 +172,17 @@ static __always_inline void mz_unlock(struct mz_spinlock *l, unsigned long flags
 	raw_local_irq_restore(flags);
 }
 
-/* pool.c: fixed-size slots from a region the recorder owns. */
+/*
+ * pool.c: fixed-size slots from a region the recorder owns.  Each slot is
+ * of one kind, and each kind may have slots reserved for it, so that
+ * neither starves the other.
+ */
+enum mz_kind { MZ_KIND_OBJ, MZ_KIND_ACC, MZ_NR_KINDS };
+
 struct mz_pool_cache {
 	void *slot[16];
 	unsigned int nr;
+	long taken[MZ_NR_KINDS];	/* not yet added to the pool's in_use */
 };
 
 struct mz_pool {
@@ -185,13 +192,20 @@ struct mz_pool {
 	struct mz_spinlock lock;	/* protects free_list, nr_free */
 	void *free_list;
 	unsigned long nr_free;
+	atomic_long_t in_use[MZ_NR_KINDS];
+	unsigned long reserve[MZ_NR_KINDS];	/* slots the other kind leaves */
 	struct mz_pool_cache __percpu *pcp;
 };
 
 void mz_pool_init(struct mz_pool *pool, void *base, size_t bytes,
 		  struct mz_pool_cache __percpu *pcp);
-void *mz_pool_alloc(struct mz_pool *pool);
-void mz_pool_free(struct mz_pool *pool, void *slot);
+void *mz_pool_alloc(struct mz_pool *pool, enum mz_kind kind);
+void mz_pool_free(struct mz_pool *pool, void *slot, enum mz_kind kind);
+unsigned long mz_pool_in_use(struct mz_pool *pool, enum mz_kind kind);
+extern unsigned int mz_reserve_pct[MZ_NR_KINDS];
+void mz_reserves_init(void);
+void mz_reserves_update(void);
+int mz_set_reserve(enum mz_kind kind, unsigned int pct);
 unsigned long mz_pool_used(struct mz_pool *pool);
 unsigned long mz_pool_high_water(struct mz_pool *pool);
 
@@ -299,6 +313,7 @@ unsigned long mz_metadata_bytes(void);
 u64 mz_index_now(void);
 u64 mz_alloc_index_of(const void *va, bool nested);
 void mz_set_log_accesses(bool on);
+void mz_sync_key(void);
 #ifdef CONFIG_MEMORIZER_TRACKPIDS
 extern u8 mz_mark_epoch;
 int mz_set_mode(int val);

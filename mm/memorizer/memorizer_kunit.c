@@ -32,22 +32,60 @@ static void pool_exhaustion_and_reuse(struct kunit *test)
 	int i;
 
 	for (i = 0; i < 100; i++) {
-		slots[i] = mz_pool_alloc(pool);
+		slots[i] = mz_pool_alloc(pool, MZ_KIND_OBJ);
 		KUNIT_ASSERT_NOT_NULL(test, slots[i]);
 		KUNIT_EXPECT_TRUE(test, slots[i] >= pool->base &&
 				  slots[i] < pool->base + 100 * MZ_SLOT_SIZE);
 		memset(slots[i], 0xa5, MZ_SLOT_SIZE);
 	}
 	/* Exhausted: NULL, never a crash, and the count of used slots holds. */
-	KUNIT_EXPECT_NULL(test, mz_pool_alloc(pool));
+	KUNIT_EXPECT_NULL(test, mz_pool_alloc(pool, MZ_KIND_OBJ));
 	KUNIT_EXPECT_EQ(test, mz_pool_used(pool), 100UL);
-	mz_pool_free(pool, slots[42]);
+	mz_pool_free(pool, slots[42], MZ_KIND_OBJ);
 	KUNIT_EXPECT_EQ(test, mz_pool_used(pool), 99UL);
-	s = mz_pool_alloc(pool);
+	s = mz_pool_alloc(pool, MZ_KIND_OBJ);
 	KUNIT_EXPECT_PTR_EQ(test, s, slots[42]);
 	/* A slot comes back zeroed. */
 	KUNIT_EXPECT_EQ(test, ((u8 *)s)[0], 0);
 	KUNIT_EXPECT_EQ(test, ((u8 *)s)[MZ_SLOT_SIZE - 1], 0);
+	free_percpu(pool->pcp);
+}
+
+/* Neither kind of slot takes what is reserved for the other. */
+static void pool_reserves(struct kunit *test)
+{
+	struct mz_pool *pool = mk_pool(test, 1000);
+	void **acc = kunit_kcalloc(test, 1000, sizeof(void *), GFP_KERNEL);
+	int nobj = 0, nacc = 0, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, acc);
+	pool->reserve[MZ_KIND_OBJ] = 100;
+	pool->reserve[MZ_KIND_ACC] = 250;
+	/* on one CPU, the counts the check reads are exact */
+	migrate_disable();
+	while (nacc < 1000 && (acc[nacc] = mz_pool_alloc(pool, MZ_KIND_ACC)))
+		nacc++;
+	/* records stop at the descriptors' reserve, which descriptors get */
+	KUNIT_EXPECT_EQ(test, nacc, 900);
+	while (nobj < 1000 && mz_pool_alloc(pool, MZ_KIND_OBJ))
+		nobj++;
+	KUNIT_EXPECT_EQ(test, nobj, 100);
+	KUNIT_EXPECT_EQ(test, mz_pool_in_use(pool, MZ_KIND_ACC), 900UL);
+	KUNIT_EXPECT_EQ(test, mz_pool_in_use(pool, MZ_KIND_OBJ), 100UL);
+	/* 700 records back: descriptors may grow to the records' reserve */
+	for (i = 0; i < 700; i++)
+		mz_pool_free(pool, acc[--nacc], MZ_KIND_ACC);
+	KUNIT_EXPECT_EQ(test, mz_pool_in_use(pool, MZ_KIND_ACC), 200UL);
+	nobj = 0;
+	while (nobj < 1000 && mz_pool_alloc(pool, MZ_KIND_OBJ))
+		nobj++;
+	KUNIT_EXPECT_EQ(test, nobj, 650);
+	/* and the records to theirs, 50 more, which fills the pool */
+	while (nacc < 1000 && (acc[nacc] = mz_pool_alloc(pool, MZ_KIND_ACC)))
+		nacc++;
+	KUNIT_EXPECT_EQ(test, nacc, 250);
+	KUNIT_EXPECT_EQ(test, mz_pool_used(pool), 1000UL);
+	migrate_enable();
 	free_percpu(pool->pcp);
 }
 
@@ -547,14 +585,14 @@ static void pagemap_generation(struct kunit *test)
 
 	if (!READ_ONCE(mz_ready))
 		kunit_skip(test, "the recorder has no pool");
-	c.obj[0] = mz_pool_alloc(&mz_pool);
-	c.obj[1] = mz_pool_alloc(&mz_pool);
+	c.obj[0] = mz_pool_alloc(&mz_pool, MZ_KIND_OBJ);
+	c.obj[1] = mz_pool_alloc(&mz_pool, MZ_KIND_OBJ);
 	if (!c.obj[0] || !c.obj[1]) {
 		/* a boot with a tiny pool (the exhaustion test's) */
 		if (c.obj[0])
-			mz_pool_free(&mz_pool, c.obj[0]);
+			mz_pool_free(&mz_pool, c.obj[0], MZ_KIND_OBJ);
 		if (c.obj[1])
-			mz_pool_free(&mz_pool, c.obj[1]);
+			mz_pool_free(&mz_pool, c.obj[1], MZ_KIND_OBJ);
 		kunit_skip(test, "the recorder's pool is full");
 	}
 	area = vmalloc(4 * PAGE_SIZE);
@@ -582,8 +620,8 @@ static void pagemap_generation(struct kunit *test)
 	mz_map_vmalloc(c.obj[1]);
 	vfree(area);
 	__free_page(page);
-	mz_pool_free(&mz_pool, c.obj[0]);
-	mz_pool_free(&mz_pool, c.obj[1]);
+	mz_pool_free(&mz_pool, c.obj[0], MZ_KIND_OBJ);
+	mz_pool_free(&mz_pool, c.obj[1], MZ_KIND_OBJ);
 }
 
 static struct kunit_case memorizer_cases[] = {
@@ -597,6 +635,7 @@ static struct kunit_case memorizer_cases[] = {
 	KUNIT_CASE(mark_copied_by_fork_is_void),
 #endif
 	KUNIT_CASE(pool_exhaustion_and_reuse),
+	KUNIT_CASE(pool_reserves),
 	KUNIT_CASE(table_insert_lookup_remove),
 	KUNIT_CASE(table_overlap_replaces),
 	KUNIT_CASE(table_concurrent),

@@ -181,7 +181,7 @@ unsigned long mz_retire(void)
 	synchronize_rcu();
 	for (; dead; dead = r) {
 		r = dead->dnext;
-		mz_pool_free(&mz_pool, dead);
+		mz_pool_free(&mz_pool, dead, MZ_KIND_ACC);
 	}
 	arch_atomic_long_add(n, &mz_tasks_retired);
 	arch_atomic_long_add(nr, &mz_records_retired);

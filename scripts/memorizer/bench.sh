@@ -9,28 +9,32 @@
 # median time and its ratio to KASAN-only, and the accesses recorded per
 # second.
 #
-# usage: bench.sh [-n] [-r REPS] [-s SMP] [-m MiB] [OUTDIR]   (default: build/bench)
+# usage: bench.sh [-n] [-r REPS] [-s SMP] [-m MiB] [-p MiB] [OUTDIR]
+#                                                      (default: build/bench)
 #   -n  do not build; use the kernels as they are
-#   -m  guest memory (default 2048); Memorizer's pool gets a fifth of it:
-#       per-process access records for long-lived objects add up over a
-#       fork/exec loop, and a pool that runs out measures the drops
+#   -m  guest memory (default 512)
+#   -p  Memorizer's pool (memalloc_size=; default: the kernel's default).
+#       The records of the workload's exited processes are retired, so
+#       the default pool holds the run; the drops are printed after it.
 
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-build=1 reps=5 smp=2 mem=2048
-while getopts "nr:s:m:" opt; do
+build=1 reps=5 smp=2 mem=512 pool=
+while getopts "nr:s:m:p:" opt; do
 	case $opt in
 	n) build=0 ;;
 	r) reps=$OPTARG ;;
 	s) smp=$OPTARG ;;
 	m) mem=$OPTARG ;;
-	*) mz_die "usage: ${0##*/} [-n] [-r REPS] [-s SMP] [-m MiB] [OUTDIR]" ;;
+	p) pool=$OPTARG ;;
+	*) mz_die "usage: ${0##*/} [-n] [-r REPS] [-s SMP] [-m MiB] [-p MiB] [OUTDIR]" ;;
 	esac
 done
 shift $((OPTIND - 1))
-[[ $reps =~ ^[1-9][0-9]*$ && $smp =~ ^[1-9][0-9]*$ && $mem =~ ^[1-9][0-9]*$ ]] ||
-	mz_die "-r, -s and -m take positive numbers"
+[[ $reps =~ ^[1-9][0-9]*$ && $smp =~ ^[1-9][0-9]*$ && $mem =~ ^[1-9][0-9]*$ &&
+   $pool =~ ^([1-9][0-9]*)?$ ]] ||
+	mz_die "-r, -s, -m and -p take positive numbers"
 out=${1:-$BUILD_DIR/bench}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -109,7 +113,7 @@ run() {
 }
 
 run kasan-only "$kasan_tree/arch/x86/boot/bzImage" none
-run memorizer "$TREE/arch/x86/boot/bzImage" "off objects accesses" "memalloc_size=$((mem / 5))M"
+run memorizer "$TREE/arch/x86/boot/bzImage" "off objects accesses" "${pool:+memalloc_size=${pool}M}"
 
 median() {
 	awk -v m="$1" '$1 == "time" && $2 == m { print $3 }' "$out"/*/times | sort -n |
@@ -117,7 +121,7 @@ median() {
 }
 base=$(median none)
 echo "workload: 50 fork/exec, 50 tmpfs create/read/delete, 2 MiB through a pipe;" \
-     "$reps reps, -smp $smp, -m ${mem}M, TCG"
+     "$reps reps, -smp $smp, -m ${mem}M, pool ${pool:-default}${pool:+ MiB}, TCG"
 printf '%-34s %9s %8s\n' configuration "median s" ratio
 for m in none off objects accesses; do
 	t=$(median $m)
@@ -129,8 +133,10 @@ for m in none off objects accesses; do
 	esac
 	printf '%-34s %9s %8s\n' "$name" "$t" "$(awk -v t="$t" -v b="$base" 'BEGIN { printf "%.2f", t / b }')"
 done
-awk '$1 == "time" && $2 == "accesses" { a += $4; s += $3 }
-     END { if (s > 0) printf "accesses recorded: %d in %.1f s, %.0f per second\n", a, s, a / s }' \
-	"$out/memorizer/times"
-grep -E '^stats (accesses_looked_up|accesses_dropped|events_dropped|pool_slots_used|pool_slots):' "$out/memorizer/times" |
+awk -v smp="$smp" '$1 == "time" && $2 == "accesses" { a += $4; s += $3 }
+     END { if (s > 0) printf "accesses recorded: %d in %.1f s, %.0f per second, %.0f per vCPU\n",
+			     a, s, a / s, a / s / smp }' "$out/memorizer/times"
+stats='accesses_looked_up|accesses_dropped|events_dropped|pool_slots_used|pool_slots'
+stats+='|tasks_retired|records_retired'
+grep -E "^stats ($stats):" "$out/memorizer/times" |
 	sed 's/^stats /after the run: /'
