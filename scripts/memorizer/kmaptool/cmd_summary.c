@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kmaptool.h"
 
@@ -37,12 +38,48 @@ struct pair {		/* an (access IP, cache) pair; slot of pairs[] */
 };
 
 /*
- * The (IP, cache) table is megabytes on a real kmap and probed at random,
- * so each probe is a cache miss.  Accesses are added in batches whose slots
- * were prefetched when they arrived: the misses then overlap instead of
- * being paid one after another.
+ * The (IP, cache) pairs of kernel text addresses (0xffffffff........), all
+ * of them in a real kmap, are kept in half the room: the address's low
+ * half and the cache in one key, counts of 32 bits.  The table is
+ * megabytes, fresh memory the kernel clears (a tenth of a run at 32-byte
+ * slots) and probed at random, so halving it pays at every access.  Any
+ * other IP, and a pair whose counts reach 2^32 - 1 (it moves, its slot
+ * then says so), have a slot in pairs[] instead: each pair is in exactly
+ * one of the two.
+ */
+struct kpair {
+	u64 key;	/* kpair_key(); 0: empty */
+	u32 reads, writes;	/* both KPAIR_MOVED: the pair is in pairs[] */
+};
+
+#define KPAIR_MOVED	0xffffffffu
+#define KERNEL_HI	0xffffffff00000000ull
+
+static inline bool kpair_ip(u64 ip)
+{
+	return (ip & KERNEL_HI) == KERNEL_HI;
+}
+
+/* Never 0: the cache is stored plus one (ids are far below 2^32 - 1). */
+static inline u64 kpair_key(u64 ip, u32 cache)
+{
+	return (u32)ip | (u64)(cache + 1) << 32;
+}
+
+/*
+ * Either table is probed at random, so each probe is a cache miss.
+ * Accesses are added in batches whose slots were prefetched when they
+ * arrived: the misses then overlap instead of being paid one after
+ * another.
  */
 #define PAIR_BATCH 32
+
+/* An access waiting in the batch, with its hash: computed once. */
+struct pending {
+	u64 ip;
+	u32 cache, hash;
+	u64 reads, writes;
+};
 
 struct topobj {
 	u64 total, reads, writes, size, va, alloc_index, seq, alloc_ip;
@@ -60,9 +97,12 @@ struct summary {
 	u64 nobj, live, freed, stubs, bytes, lines, reads, writes, nholds;
 	struct agg *by[3];	/* alloc_type, slab cache, command; by str id */
 	size_t capby[3];
-	struct pair *pairs;	/* open addressing, counters in place */
+	struct kpair *kpairs;	/* open addressing, counters in place */
+	u32 kmask, nkpairs;
+	u32 kslots0;		/* its first size, from the input's size */
+	struct pair *pairs;	/* the other pairs, the same way */
 	u32 pmask, npairs;
-	struct pair batch[PAIR_BATCH];	/* accesses not yet added to pairs */
+	struct pending batch[PAIR_BATCH];	/* accesses not yet added to pairs */
 	u32 nbatch;
 	struct topobj *heap;	/* min-heap: heap[0] is the weakest of the top */
 	size_t nheap, topn;
@@ -193,10 +233,15 @@ static inline u32 pair_hash(u64 ip, u32 cache)
 	return (u32)(h >> 32);
 }
 
+static inline u32 kpair_hash(u64 key)
+{
+	return (u32)((key * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
 static void pairs_grow(struct summary *s)
 {
 	struct pair *old = s->pairs;
-	u32 oldn = old ? s->pmask + 1 : 0, n = oldn ? oldn * 2 : 4096;
+	u32 oldn = old ? s->pmask + 1 : 0, n = oldn ? oldn * 2 : 1024;
 
 	s->pairs = table_alloc((size_t)n * sizeof(*s->pairs));
 	s->pmask = n - 1;
@@ -213,9 +258,10 @@ static void pairs_grow(struct summary *s)
 	table_free(old, (size_t)oldn * sizeof(*old));
 }
 
-static inline struct pair *pair_of(struct summary *s, u64 ip, u32 cache)
+/* The pair's slot (h: its pair_hash()), taken if new. */
+static inline struct pair *pair_of(struct summary *s, u64 ip, u32 cache, u32 h)
 {
-	u32 j = pair_hash(ip, cache) & s->pmask;
+	u32 j = h & s->pmask;
 
 	for (;; j = (j + 1) & s->pmask) {
 		struct pair *p = &s->pairs[j];
@@ -227,20 +273,91 @@ static inline struct pair *pair_of(struct summary *s, u64 ip, u32 cache)
 	}
 	if ((s->npairs + 1) * 2 > s->pmask + 1) {
 		pairs_grow(s);
-		return pair_of(s, ip, cache);
+		return pair_of(s, ip, cache, h);
 	}
 	s->npairs++;
 	s->pairs[j] = (struct pair){ ip, cache, 1, 0, 0 };
 	return &s->pairs[j];
 }
 
+static void pair_add(struct summary *s, u64 ip, u32 cache, u64 reads, u64 writes)
+{
+	struct pair *p = pair_of(s, ip, cache, pair_hash(ip, cache));
+
+	p->reads += reads;
+	p->writes += writes;
+}
+
+static void kpairs_grow(struct summary *s)
+{
+	struct kpair *old = s->kpairs;
+	u32 oldn = old ? s->kmask + 1 : 0, n = oldn ? oldn * 2 : s->kslots0;
+
+	s->kpairs = table_alloc((size_t)n * sizeof(*s->kpairs));
+	s->kmask = n - 1;
+	for (u32 i = 0; i < oldn; i++) {
+		u32 j;
+
+		if (!old[i].key)
+			continue;
+		j = kpair_hash(old[i].key) & s->kmask;
+		while (s->kpairs[j].key)
+			j = (j + 1) & s->kmask;
+		s->kpairs[j] = old[i];
+	}
+	table_free(old, (size_t)oldn * sizeof(*old));
+}
+
+/*
+ * Counts for the pair (ip, cache) of a kernel text address (h: the key's
+ * kpair_hash()); any counts, those of a join too.
+ */
+static inline void kpair_add(struct summary *s, u64 ip, u32 cache, u32 h,
+			     u64 reads, u64 writes)
+{
+	u64 key = kpair_key(ip, cache);
+	u32 j = h & s->kmask;
+	struct kpair *p;
+
+	for (;; j = (j + 1) & s->kmask) {
+		p = &s->kpairs[j];
+		if (p->key == key)
+			break;
+		if (!p->key) {
+			if ((s->nkpairs + 1) * 2 > s->kmask + 1) {
+				kpairs_grow(s);
+				kpair_add(s, ip, cache, h, reads, writes);
+				return;
+			}
+			s->nkpairs++;
+			*p = (struct kpair){ key, 0, 0 };
+			break;
+		}
+	}
+	if (__builtin_expect(p->reads + reads < KPAIR_MOVED &&
+			     p->writes + writes < KPAIR_MOVED, 1)) {
+		p->reads += (u32)reads;
+		p->writes += (u32)writes;
+		return;
+	}
+	/* too big for 32 bits, now or before: the counts go to pairs[] */
+	if (p->reads != KPAIR_MOVED || p->writes != KPAIR_MOVED) {
+		reads += p->reads;
+		writes += p->writes;
+		p->reads = p->writes = KPAIR_MOVED;
+	}
+	pair_add(s, ip, cache, reads, writes);
+}
+
 static void pairs_flush(struct summary *s)
 {
 	for (u32 i = 0; i < s->nbatch; i++) {
-		struct pair *b = &s->batch[i], *p = pair_of(s, b->ip, b->cache);
+		struct pending *b = &s->batch[i];
 
-		p->reads += b->reads;
-		p->writes += b->writes;
+		if (kpair_ip(b->ip))
+			kpair_add(s, b->ip, b->cache, b->hash, b->reads, b->writes);
+		else
+			pair_add(s, b->ip, b->cache, b->reads, b->writes);
 	}
 	s->nbatch = 0;
 }
@@ -294,12 +411,13 @@ static __attribute__((noinline)) void note_exited(struct summary *s, u32 exited)
 static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
 {
 	struct summary *s = ctx;
+	u32 h = kpair_hash(kpair_key(a->ip, o->slab));
 
 	s->lines++;
 	s->reads += a->reads;
 	s->writes += a->writes;
-	__builtin_prefetch(&s->pairs[pair_hash(a->ip, o->slab) & s->pmask], 1);
-	s->batch[s->nbatch++] = (struct pair){ a->ip, o->slab, 1, a->reads, a->writes };
+	__builtin_prefetch(&s->kpairs[h & s->kmask], 1);
+	s->batch[s->nbatch++] = (struct pending){ a->ip, o->slab, h, a->reads, a->writes };
 	if (s->nbatch == PAIR_BATCH)
 		pairs_flush(s);
 	if (!s->c->grouped)
@@ -361,11 +479,14 @@ static void s_finish(void *ctx)
 	pairs_flush(ctx);
 }
 
-static void summary_init(struct summary *s, size_t topn, const struct consumer *c)
+static void summary_init(struct summary *s, size_t topn, u32 kslots0,
+			 const struct consumer *c)
 {
 	s->topn = topn;
+	s->kslots0 = kslots0;
 	s->c = c;
 	s->heap = xmalloc((s->topn + 1) * sizeof(*s->heap));
+	kpairs_grow(s);
 	pairs_grow(s);
 	edges_init(&s->es);
 	hmap_init(&s->apids, 16);
@@ -377,6 +498,7 @@ static void summary_init(struct summary *s, size_t topn, const struct consumer *
 static void summary_free(struct summary *s)
 {
 	free(s->heap);
+	table_free(s->kpairs, (size_t)(s->kmask + 1) * sizeof(*s->kpairs));
 	table_free(s->pairs, (size_t)(s->pmask + 1) * sizeof(*s->pairs));
 	for (int k = 0; k < 3; k++)
 		free(s->by[k]);
@@ -392,7 +514,7 @@ static void *s_fork(void *ctx)
 {
 	struct summary *s = ctx, *t = xcalloc(1, sizeof(*t));
 
-	summary_init(t, s->topn, s->c);
+	summary_init(t, s->topn, s->kslots0, s->c);
 	return t;
 }
 
@@ -426,14 +548,26 @@ static void s_join(void *ctx, void *part)
 			g->writes += a->writes;
 		}
 	}
+	/* t's moved pairs are in its pairs[]: added from there */
+	for (u32 i = 0; i <= t->kmask; i++) {
+		struct kpair *b = &t->kpairs[i];
+		u64 ip = KERNEL_HI | (u32)b->key;
+		u32 cache = (u32)(b->key >> 32) - 1;
+
+		if (b->key && (b->reads != KPAIR_MOVED || b->writes != KPAIR_MOVED))
+			kpair_add(s, ip, cache, kpair_hash(b->key), b->reads, b->writes);
+	}
 	for (u32 i = 0; i <= t->pmask; i++) {
-		struct pair *b = &t->pairs[i], *p;
+		struct pair *b = &t->pairs[i];
 
 		if (!b->used)
 			continue;
-		p = pair_of(s, b->ip, b->cache);
-		p->reads += b->reads;
-		p->writes += b->writes;
+		if (kpair_ip(b->ip))
+			kpair_add(s, b->ip, b->cache,
+				  kpair_hash(kpair_key(b->ip, b->cache)), b->reads,
+				  b->writes);
+		else
+			pair_add(s, b->ip, b->cache, b->reads, b->writes);
 	}
 	for (size_t i = 0; i < t->nheap; i++)
 		top_add(s, &t->heap[i]);
@@ -441,6 +575,35 @@ static void s_join(void *ctx, void *part)
 	spaces_merge(&s->ss, &t->ss);
 	summary_free(t);
 	free(t);
+}
+
+/*
+ * The first size of the table of kernel addresses' pairs.  Growing it by
+ * doubling faults in twice the memory of its final size (fresh pages,
+ * cleared by the kernel: 10 % of a one-thread run) and rehashes every
+ * pair at each step, so it starts at what the input may need: at most one
+ * pair per access line, which takes 27 bytes or more, here 32; two slots
+ * per pair.  Capped at 2^19 slots (8 MiB): memory stays flat in the
+ * input's size, and a table that still grows past that is small next to
+ * such an input's parsing.
+ */
+#define KSLOTS_MIN	4096u
+#define KSLOTS_MAX	(1u << 19)
+
+static u32 kslots_for(char **files, int nfiles)
+{
+	u64 bytes = 0, want;
+	u32 n = KSLOTS_MIN;
+	struct stat st;
+
+	for (int i = 0; i < nfiles; i++)
+		if (strcmp(files[i], "-") && !stat(files[i], &st) &&
+		    S_ISREG(st.st_mode))
+			bytes += (u64)st.st_size;
+	want = bytes / 32 * 2;
+	while (n < KSLOTS_MAX && n < want)
+		n *= 2;
+	return n;
 }
 
 /* ---- report ------------------------------------------------------------ */
@@ -622,6 +785,21 @@ static void fold(struct summary *s, struct folded *fns, struct folded *pairs)
 	/* functions are far fewer than pairs: tables that stay in cache */
 	hmap_init(&fns->m, 0);
 	hmap_init(&pairs->m, 0);
+	for (size_t i = 0; i <= s->kmask; i++) {
+		struct kpair *k = &s->kpairs[i];
+		struct pair p = {
+			.ip = KERNEL_HI | (u32)k->key,
+			.cache = (u32)(k->key >> 32) - 1,
+			.reads = k->reads, .writes = k->writes,
+		};
+		long sym;
+
+		if (!k->key || (k->reads == KPAIR_MOVED && k->writes == KPAIR_MOVED))
+			continue;	/* moved pairs: in pairs[] */
+		sym = sym_index(p.ip);
+		fold_add(fns, sym, &p);
+		fold_add(pairs, sym, &p);
+	}
 	for (size_t i = 0; i <= s->pmask; i++) {
 		struct pair *p = &s->pairs[i];
 		long sym;
@@ -730,7 +908,7 @@ int cmd_summary(int argc, char **argv)
 		}
 	}
 	common_setup(&co);
-	summary_init(&s, topn, &c);
+	summary_init(&s, topn, kslots_for(argv + optind, argc - optind), &c);
 	read_inputs(argv + optind, argc - optind, &co.ro, &c);
 	report(&s);
 	xfclose_out(stdout, "-");

@@ -261,6 +261,7 @@ static inline u32 stab_hash(u64 w0, u64 w1, u32 len1)
  * up to the newline, gives the four ids with one lookup instead of four.
  */
 #define TAIL_WORDS 6	/* tails of up to 48 bytes, the newline included */
+_Static_assert(TAIL_WORDS == 6, "tail_key(), tail_eq(), tail_hash(): 48 bytes");
 
 struct tslot {
 	u64 w[TAIL_WORDS];
@@ -281,6 +282,46 @@ void parse_thread_exit(void)
 	ttab_mask = ttab_n = 0;
 }
 
+#if defined(__SSE2__) && !defined(KT_PORTABLE)
+#include <emmintrin.h>
+
+/* 48 bytes kept, then 48 dropped: the mask of the first n is at 48 - n. */
+static const unsigned char keep48[96] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+/*
+ * The key of the tail of len bytes at p (len <= 8 * TAIL_WORDS): three
+ * 16-byte loads masked by a sliding window over keep48, not six words
+ * each cut by a length test -- once per object line.
+ */
+static inline void tail_key(const char *p, size_t len, u64 *w)
+{
+	const unsigned char *m = keep48 + 48 - len;
+
+	for (int i = 0; i < 3; i++)
+		_mm_storeu_si128((__m128i *)(w + 2 * i), _mm_and_si128(
+			_mm_loadu_si128((const __m128i *)(p + 16 * i)),
+			_mm_loadu_si128((const __m128i *)(m + 16 * i))));
+}
+
+/* Are the two keys the same bytes?  Three compares, one test. */
+static inline bool tail_eq(const u64 *a, const u64 *b)
+{
+	__m128i e = _mm_set1_epi8(-1);
+
+	for (int i = 0; i < 3; i++)
+		e = _mm_and_si128(e, _mm_cmpeq_epi8(
+			_mm_loadu_si128((const __m128i *)(a + 2 * i)),
+			_mm_loadu_si128((const __m128i *)(b + 2 * i))));
+	return _mm_movemask_epi8(e) == 0xffff;
+}
+
+#else
+
 /* The key of the tail of len bytes at p (len <= 8 * TAIL_WORDS). */
 static inline void tail_key(const char *p, size_t len, u64 *w)
 {
@@ -291,13 +332,28 @@ static inline void tail_key(const char *p, size_t len, u64 *w)
 	}
 }
 
-static inline u32 tail_hash(const u64 *w, u32 len)
+static inline bool tail_eq(const u64 *a, const u64 *b)
 {
-	u64 h = len;
+	u64 d = 0;
 
 	for (int i = 0; i < TAIL_WORDS; i++)
-		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
-	return (u32)(h >> 40);
+		d |= a[i] ^ b[i];
+	return !d;
+}
+
+#endif
+
+/*
+ * Two products, not six: the words are folded first, each rotated by its
+ * place so that the same 8 bytes elsewhere in the tail hash differently.
+ */
+static inline u32 tail_hash(const u64 *w, u32 len)
+{
+	u64 a = w[0] ^ (w[2] << 21 | w[2] >> 43) ^ (w[4] << 42 | w[4] >> 22);
+	u64 b = w[1] ^ (w[3] << 21 | w[3] >> 43) ^ (w[5] << 42 | w[5] >> 22);
+
+	return (u32)(((a ^ len) * 0x9e3779b97f4a7c15ull ^
+		      b * 0xc2b2ae3d27d4eb4full) >> 40);
 }
 
 /* The tail's slot: the one holding it, or the empty one it would take. */
@@ -307,11 +363,8 @@ static inline struct tslot *tail_slot(const u64 *w, u32 len)
 
 	for (;; j = (j + 1) & ttab_mask) {
 		struct tslot *t = &ttab[j];
-		u64 d = t->len ^ len;
 
-		for (int i = 0; i < TAIL_WORDS; i++)
-			d |= t->w[i] ^ w[i];
-		if (!d || !t->len)
+		if (!t->len || (t->len == len && tail_eq(t->w, w)))
 			return t;
 	}
 }
@@ -516,7 +569,19 @@ static inline const char *fast_acc(const char *q, struct kacc *a)
 {
 	unsigned n;
 	u64 pid;
+#ifdef HAVE_ACC_LINE32
+	struct acc_fields f;
+	const char *e = acc_line32(q, &f);
 
+	if (e) {	/* nearly every line */
+		a->ip = f.ip;
+		a->writes = f.writes;
+		a->reads = f.reads;
+		a->pid = (s64)f.pid;
+		a->comm = 0;
+		return e;
+	}
+#endif
 	if (q[0] == ' ' && q[1] == ' ' && q[2] != ' ' && q[2] != '\t')
 		q += 2;		/* the kernel's indentation */
 	else

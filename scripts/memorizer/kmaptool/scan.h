@@ -249,4 +249,55 @@ static inline __attribute__((always_inline)) u64 decn(const char *p, unsigned n)
 	return dec8(p, n - 8) * 100000000ull + dec8(p + n - 8, 8);
 }
 
+#if defined(__SSE2__) && !defined(KT_PORTABLE)
+
+/*
+ * A whole access line as the kernel prints it, in at most 32 bytes: two
+ * spaces, 16 hex digits, and three plain decimal fields, each ',' first,
+ * then '\n'.  Two loads give the positions of every ',', '\n' and digit
+ * as bit masks, so the line is checked and cut with a few mask tests
+ * instead of a scan per field.  Returns the end of the line (past its
+ * '\n'), or NULL for anything else (a '\r', a '-', a longer line): the
+ * field-by-field decoder takes those.
+ */
+#define HAVE_ACC_LINE32
+struct acc_fields {
+	u64 ip, writes, reads, pid;
+};
+
+static inline const char *acc_line32(const char *p, struct acc_fields *f)
+{
+	__m128i a = _mm_loadu_si128((const __m128i *)p);
+	__m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
+	__m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n');
+	u32 c = (u32)_mm_movemask_epi8(_mm_cmpeq_epi8(a, comma)) |
+		(u32)_mm_movemask_epi8(_mm_cmpeq_epi8(b, comma)) << 16;
+	u32 n = (u32)_mm_movemask_epi8(_mm_cmpeq_epi8(a, nl)) |
+		(u32)_mm_movemask_epi8(_mm_cmpeq_epi8(b, nl)) << 16;
+	u32 d = decmask16(p) | decmask16(p + 16) << 16;
+	u32 rest, c2, c3;
+	unsigned e;
+
+	if (!n || p[0] != ' ' || p[1] != ' ' || hexmask16(p + 2) != 0xffff)
+		return NULL;
+	e = (unsigned)__builtin_ctz(n);
+	/* bits 18 to e - 1: ',' then digits and exactly two more ',' */
+	rest = ((1u << e) - 1) & ~((1u << 18) - 1);
+	c &= rest;
+	c2 = c & (c - 1);	/* without the first (at 18) */
+	c3 = c2 & (c2 - 1);	/* without the second */
+	if (!(c & 1u << 18) || ((c | d) & rest) != rest || !c3 || (c3 & (c3 - 1)) ||
+	    (c & (c << 1 | 1u << (e - 1))))	/* no empty field */
+		return NULL;
+	c2 = (unsigned)__builtin_ctz(c2);
+	c3 = (unsigned)__builtin_ctz(c3);
+	f->ip = hexn16(p + 2, 16);
+	f->writes = decn(p + 19, c2 - 19);
+	f->reads = decn(p + c2 + 1, c3 - c2 - 1);
+	f->pid = decn(p + c3 + 1, e - c3 - 1);
+	return p + e + 1;
+}
+
+#endif
+
 #endif /* KMAPTOOL_SCAN_H */

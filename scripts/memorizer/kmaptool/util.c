@@ -12,6 +12,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__SSE2__) && !defined(KT_PORTABLE)
+#include <emmintrin.h>
+#endif
 
 #include "util.h"
 
@@ -847,9 +850,16 @@ static inline u64 dec_digits8(u32 v)
 }
 
 /*
- * The digits are counted first, then written with one or two 8-byte
- * stores (the first cut to the digits shown); 17 digits and more, rare,
- * a pair at a time.
+ * By size, most common first, without a loop.  Below 100 (most counts,
+ * page counts, low pids): one 2-byte copy from the table, a single digit
+ * being the second byte of its pair (the byte after it is a spare one
+ * the caller's room allows, as the wider stores below need).  Below 10^4:
+ * two pairs in one 4-byte store, the leading '0' shifted out.  Below
+ * 10^8 (indexes, sequence numbers): the 8 digits in one store, the
+ * leading '0's shifted out, counted from the lowest nonzero digit byte.
+ * Above: the digits are counted, then written with two 8-byte stores
+ * (the first cut to the digits shown); 17 digits and more, rare, a pair
+ * at a time.
  */
 char *fmt_u64(char *p, u64 v)
 {
@@ -861,27 +871,36 @@ char *fmt_u64(char *p, u64 v)
 		100000000000000000ull, 1000000000000000000ull,
 		10000000000000000000ull,
 	};
-	/* floor(log10(2^bits)): the digits, or one more than them */
-	unsigned t = ((64 - (unsigned)__builtin_clzll(v | 1)) * 1233) >> 12;
-	unsigned n = t + ((v | 1) >= pow10[t]);
-	char *e = p + n, *q = e;
+	unsigned t, n;
+	char *e, *q;
 	u64 hi, lo;
 
-	if (n <= 4) {	/* most counts: two pairs of digits from the table */
+	if (v < 100) {
+		memcpy(p, digits2 + 2 * v + (v < 10), 2);
+		return p + 1 + (v >= 10);
+	}
+	if (v < 10000) {	/* two pairs of digits from the table */
 		u32 h = ((u32)v * 5243) >> 19, w;	/* v / 100 */
 		u16 a, b;
 
+		n = v < 1000;	/* leading byte to drop */
 		memcpy(&a, digits2 + 2 * h, 2);
 		memcpy(&b, digits2 + 2 * ((u32)v - 100 * h), 2);
-		w = (a | (u32)b << 16) >> 8 * (4 - n);
+		w = (a | (u32)b << 16) >> 8 * n;
 		memcpy(p, &w, 4);
-		return e;
+		return p + 4 - n;
 	}
-	if (n <= 8) {
-		lo = dec_digits8((u32)v) >> 8 * (8 - n);
+	if (v < 100000000) {	/* 8 digits, the leading '0's dropped */
+		lo = dec_digits8((u32)v);
+		t = (unsigned)__builtin_ctzll(lo - 0x3030303030303030ull) & ~7u;
+		lo >>= t;
 		memcpy(p, &lo, 8);
-		return e;
+		return p + 8 - t / 8;
 	}
+	/* floor(log10(2^bits)): the digits, or one more than them */
+	t = ((64 - (unsigned)__builtin_clzll(v)) * 1233) >> 12;
+	n = t + (v >= pow10[t]);
+	e = q = p + n;
 	if (n <= 16) {
 		hi = dec_digits8((u32)(v / 100000000)) >> 8 * (16 - n);
 		lo = dec_digits8((u32)(v % 100000000));
@@ -923,11 +942,40 @@ static inline u64 hex_digits8(u32 x)
 	return __builtin_bswap64(v);
 }
 
+#if defined(__SSE2__) && !defined(KT_PORTABLE)
+/*
+ * 16 digits (every kernel address): all at once, one 16-byte store.  The
+ * bytes of v, most significant first, split into high and low nibbles,
+ * interleaved, then '0' added, and 'a' - '0' - 10 more above 9.
+ */
+static inline char *hex16(char *p, u64 v)
+{
+	__m128i x = _mm_cvtsi64_si128((long long)__builtin_bswap64(v));
+	__m128i lo = _mm_and_si128(x, _mm_set1_epi8(0x0f));
+	__m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), _mm_set1_epi8(0x0f));
+	__m128i d = _mm_unpacklo_epi8(hi, lo);
+	__m128i af = _mm_and_si128(_mm_cmpgt_epi8(d, _mm_set1_epi8(9)),
+				   _mm_set1_epi8('a' - '0' - 10));
+
+	_mm_storeu_si128((__m128i *)p,
+			 _mm_add_epi8(d, _mm_add_epi8(af, _mm_set1_epi8('0'))));
+	return p + 16;
+}
+#endif
+
 /* Without a loop: two 8-byte stores, the first cut to the digits shown. */
 char *fmt_hex(char *p, u64 v)
 {
-	unsigned n = v ? (67 - (unsigned)__builtin_clzll(v)) / 4 : 1;
-	u64 hi = hex_digits8((u32)(v >> 32)), lo = hex_digits8((u32)v);
+	unsigned n;
+	u64 hi, lo;
+
+#if defined(__SSE2__) && !defined(KT_PORTABLE)
+	if (v >> 60)
+		return hex16(p, v);
+#endif
+	n = v ? (67 - (unsigned)__builtin_clzll(v)) / 4 : 1;
+	hi = hex_digits8((u32)(v >> 32));
+	lo = hex_digits8((u32)v);
 
 	if (n > 8) {
 		hi >>= 8 * (16 - n);
