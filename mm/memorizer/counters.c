@@ -123,18 +123,38 @@ static void mz_chain_remove(struct mz_ctab *t, struct mz_acc *r, u32 key)
 	mz_unlock(mz_clock(t, h), flags);
 }
 
-/* Take @r off its object's list; only retiring removes from the middle. */
-static void mz_obj_list_remove(struct mz_acc *r)
+/**
+ * mz_ctab_unlist_merged - take an object's merged records off its list
+ * @obj: an object mz_ctab_retire() merged records of
+ *
+ * One walk for all of them: an object's list may hold a record for every
+ * (instruction, task) that touched it, and taking the merged ones off one
+ * by one, each from the head, costs the square of that.  New records are
+ * pushed at the head concurrently; only retiring removes from the middle.
+ * Called with mz_report_lock held; the records leave with their flag
+ * cleared.
+ */
+void mz_ctab_unlist_merged(struct mz_obj *obj)
 {
-	struct mz_obj *o = r->obj;
-	struct mz_acc *p;
+	struct mz_acc *r, *p;
 
-	/* new records are pushed at the head, concurrently */
-	if (READ_ONCE(o->acc) == r && arch_cmpxchg(&o->acc, r, r->onext) == r)
+	for (;;) {
+		r = READ_ONCE(obj->acc);
+		if (!r || !(r->flags & MZ_ACC_MERGED))
+			break;
+		if (arch_cmpxchg(&obj->acc, r, r->onext) == r)
+			r->flags &= ~MZ_ACC_MERGED;
+	}
+	if (!r)
 		return;
-	for (p = READ_ONCE(o->acc); p->onext != r; p = p->onext)
-		;
-	WRITE_ONCE(p->onext, r->onext);
+	for (p = r; (r = p->onext);) {
+		if (r->flags & MZ_ACC_MERGED) {
+			WRITE_ONCE(p->onext, r->onext);
+			r->flags &= ~MZ_ACC_MERGED;
+		} else {
+			p = r;
+		}
+	}
 }
 
 /**
@@ -150,8 +170,9 @@ static void mz_obj_list_remove(struct mz_acc *r)
  * another chain and miss: mz_ctab_get() then searches again under the lock.
  * Called with mz_report_lock held, which keeps printers and clearing away.
  *
- * Return: true when @r is no longer used: off the table and its object's
- * list, to return to the pool after a grace period.
+ * Return: true when @r is no longer used: off the table, and marked
+ * MZ_ACC_MERGED for mz_ctab_unlist_merged() to take it off its object's
+ * list; then it returns to the pool after a grace period.
  */
 bool mz_ctab_retire(struct mz_ctab *t, struct mz_acc *r)
 {
@@ -174,7 +195,7 @@ bool mz_ctab_retire(struct mz_ctab *t, struct mz_acc *r)
 		return false;
 	arch_atomic_long_add(arch_atomic_long_read(&r->reads), &a->reads);
 	arch_atomic_long_add(arch_atomic_long_read(&r->writes), &a->writes);
-	mz_obj_list_remove(r);
+	r->flags |= MZ_ACC_MERGED;
 	return true;
 }
 

@@ -99,6 +99,9 @@ struct mz_acc {
 	u8 flags;
 };
 
+/* Counter record flags. */
+#define MZ_ACC_MERGED	0x01	/* retired into an aggregate, still listed */
+
 /*
  * Flags change after an object is published (the kmap reader, clearing,
  * the stream): update them atomically.
@@ -202,6 +205,7 @@ void mz_pool_init(struct mz_pool *pool, void *base, size_t bytes,
 void *mz_pool_alloc(struct mz_pool *pool, enum mz_kind kind);
 void mz_pool_free(struct mz_pool *pool, void *slot, enum mz_kind kind);
 unsigned long mz_pool_in_use(struct mz_pool *pool, enum mz_kind kind);
+bool mz_pool_full_for(struct mz_pool *pool, enum mz_kind kind);
 extern unsigned int mz_reserve_pct[MZ_NR_KINDS];
 void mz_reserves_init(void);
 void mz_reserves_update(void);
@@ -239,6 +243,7 @@ void mz_ctab_init(struct mz_ctab *t, struct mz_acc **buckets, unsigned int bits)
 struct mz_acc *mz_ctab_get(struct mz_ctab *t, struct mz_pool *pool,
 			   struct mz_obj *obj, u32 ip, u32 key, s32 pid);
 bool mz_ctab_retire(struct mz_ctab *t, struct mz_acc *r);
+void mz_ctab_unlist_merged(struct mz_obj *obj);
 void mz_ctab_unlink(struct mz_ctab *t, struct mz_obj *obj);
 void mz_ctab_free(struct mz_pool *pool, struct mz_obj *obj);
 

@@ -293,7 +293,11 @@ static void retire_records(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mz_ctab_retire(t, a2));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&a1->reads), 7L);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&a1->writes), 1L);
+	/* still listed until the object's merged records go in one walk */
+	KUNIT_EXPECT_EQ(test, acc_list_len(o), 5);
+	mz_ctab_unlist_merged(o);
 	KUNIT_EXPECT_EQ(test, acc_list_len(o), 4);
+	KUNIT_EXPECT_EQ(test, a2->flags & MZ_ACC_MERGED, 0);
 	for (agg = o->acc; agg; agg = agg->onext)
 		KUNIT_EXPECT_PTR_NE(test, agg, a2);
 	KUNIT_EXPECT_PTR_NE(test, mz_ctab_get(t, pool, o, 0x1000, 6, 101), a2);

@@ -21,6 +21,7 @@
 #define pr_fmt(fmt) "memorizer: " fmt
 
 #include <linux/atomic.h>
+#include <linux/cpumask.h>
 #include <linux/irqflags.h>
 #include <linux/mutex.h>
 #include "memorizer.h"
@@ -157,6 +158,23 @@ unsigned long mz_pool_in_use(struct mz_pool *pool, enum mz_kind kind)
 	for_each_possible_cpu(cpu)
 		n += READ_ONCE(per_cpu_ptr(pool->pcp, cpu)->taken[kind]);
 	return max(n, 0L);
+}
+
+/**
+ * mz_pool_full_for - whether a kind has about all the slots it may take
+ * @pool: the pool
+ * @kind: the kind
+ *
+ * Its slots and the other kind's (or its reserve) leave no more than a
+ * batch per CPU, the counts' own slack.
+ */
+bool mz_pool_full_for(struct mz_pool *pool, enum mz_kind kind)
+{
+	enum mz_kind other = kind == MZ_KIND_OBJ ? MZ_KIND_ACC : MZ_KIND_OBJ;
+	unsigned long theirs = max(mz_pool_in_use(pool, other), READ_ONCE(pool->reserve[other]));
+
+	return mz_pool_in_use(pool, kind) + theirs + MZ_POOL_BATCH * num_online_cpus() >=
+	       pool->nr_slots;
 }
 
 /*

@@ -175,6 +175,10 @@ unsigned long mz_retire(void)
 	/* the tasks' last counts may wait in the hit caches */
 	mz_access_fold();
 	nr = mz_retire_scan(n, mz_pool_high_water(&mz_pool), &dead);
+	/* each object once: its first merged record unlists all of them */
+	for (r = dead; r; r = r->dnext)
+		if (r->flags & MZ_ACC_MERGED)
+			mz_ctab_unlist_merged(r->obj);
 	mutex_unlock(&mz_report_lock);
 
 	/* lockless lookups may be walking through the records left */
@@ -191,6 +195,11 @@ unsigned long mz_retire(void)
 	return nr;
 }
 
+/*
+ * Due once the pool's use reaches the threshold, or once counter records
+ * have all the descriptors' reserve leaves them (pool.c), which may come
+ * first, or once the queue is half full.
+ */
 static bool mz_retire_due(void)
 {
 	unsigned long used = mz_pool_used(&mz_pool);
@@ -198,6 +207,7 @@ static bool mz_retire_due(void)
 	if (!READ_ONCE(mz_queued))
 		return false;
 	return used * 100 >= (unsigned long)READ_ONCE(mz_retire_threshold) * mz_pool.nr_slots ||
+	       mz_pool_full_for(&mz_pool, MZ_KIND_ACC) ||
 	       READ_ONCE(mz_queued) >= MZ_RETIRE_QUEUE / 2;
 }
 
