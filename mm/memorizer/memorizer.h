@@ -182,6 +182,11 @@ static __always_inline void mz_unlock(struct mz_spinlock *l, unsigned long flags
  */
 enum mz_kind { MZ_KIND_OBJ, MZ_KIND_ACC, MZ_NR_KINDS };
 
+static inline enum mz_kind mz_other_kind(enum mz_kind kind)
+{
+	return kind == MZ_KIND_OBJ ? MZ_KIND_ACC : MZ_KIND_OBJ;
+}
+
 struct mz_pool_cache {
 	void *slot[16];
 	unsigned int nr;

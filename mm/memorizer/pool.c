@@ -48,7 +48,7 @@ void mz_pool_init(struct mz_pool *pool, void *base, size_t bytes,
 static bool mz_pool_over_quota(struct mz_pool *pool, struct mz_pool_cache *c,
 			       enum mz_kind kind)
 {
-	enum mz_kind other = kind == MZ_KIND_OBJ ? MZ_KIND_ACC : MZ_KIND_OBJ;
+	enum mz_kind other = mz_other_kind(kind);
 	long mine = arch_atomic_long_read(&pool->in_use[kind]) + c->taken[kind];
 	long theirs = arch_atomic_long_read(&pool->in_use[other]) + c->taken[other];
 	long reserve = READ_ONCE(pool->reserve[other]);
@@ -170,7 +170,7 @@ unsigned long mz_pool_in_use(struct mz_pool *pool, enum mz_kind kind)
  */
 bool mz_pool_full_for(struct mz_pool *pool, enum mz_kind kind)
 {
-	enum mz_kind other = kind == MZ_KIND_OBJ ? MZ_KIND_ACC : MZ_KIND_OBJ;
+	enum mz_kind other = mz_other_kind(kind);
 	unsigned long theirs = max(mz_pool_in_use(pool, other), READ_ONCE(pool->reserve[other]));
 
 	return mz_pool_in_use(pool, kind) + theirs + MZ_POOL_BATCH * num_online_cpus() >=
@@ -218,7 +218,7 @@ void mz_reserves_update(void)
  */
 int mz_set_reserve(enum mz_kind kind, unsigned int pct)
 {
-	enum mz_kind other = kind == MZ_KIND_OBJ ? MZ_KIND_ACC : MZ_KIND_OBJ;
+	enum mz_kind other = mz_other_kind(kind);
 	int ret = -EINVAL;
 
 	mutex_lock(&mz_reserve_lock);
