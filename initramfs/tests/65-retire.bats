@@ -69,6 +69,8 @@ teardown_file() {
 	echo 0 > $MZ/memorizer_enabled
 	echo 0 > $MZ/log_live_enabled
 	echo 50 > $MZ/retire_threshold
+	echo 25 > $MZ/reserve_objects
+	echo 25 > $MZ/reserve_accesses
 	kill "$(cat /tmp/rt.keeper 2> /dev/null)" 2> /dev/null || true
 	rmmod memorizer_testmod 2> /dev/null || true
 	rm -f /tmp/rt.*
@@ -114,6 +116,27 @@ teardown_file() {
 	done
 	# one aggregate line per instruction: 10 + 20 + 30 + 40 + 50 writes
 	[ "$(writes_of -2 mzkeep < /tmp/rt.after)" = 150 ]
+}
+
+@test "records at what the descriptors' reserve leaves them are retired, whatever the threshold" {
+	echo 0 > $MZ/log_live_enabled
+	echo 100 > $MZ/retire_threshold
+	echo 1 > $MZ/retire_exited
+	echo 1 > $MZ/clear_dead_objects
+	runs=$(stat_of retire_runs)
+	# records may have a tenth of the pool: a few processes fill it
+	echo 10 > $MZ/reserve_accesses
+	echo 90 > $MZ/reserve_objects
+	i=0
+	while [ "$(stat_of retire_runs)" = "$runs" ] && [ $i -lt 200 ]; do
+		sh -c "echo -n mzfill > /proc/self/comm; echo 1 > $POKE"
+		i=$((i + 1))
+	done
+	echo 25 > $MZ/reserve_objects
+	echo 25 > $MZ/reserve_accesses
+	echo 50 > $MZ/retire_threshold
+	echo "# $i processes until the first retirement"
+	[ "$(stat_of retire_runs)" -gt "$runs" ]
 }
 
 @test "soak: ${CHURN:-N} short processes, a long-lived one exact, no drops, flat pool" {
