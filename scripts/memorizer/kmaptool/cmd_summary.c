@@ -30,6 +30,23 @@ struct agg {
 	u64 objects, live, freed, bytes, reads, writes;
 };
 
+/*
+ * Objects of one class -- the same alloc_type, cache and command, and the
+ * same kind (catch-all or not, stub or not) -- are counted together, and
+ * the classes added into the three by[] tables at the end: one small
+ * table per object rather than three aggregates, and the object's
+ * resource space, a function of its class, looked up once per class.  A
+ * kmap has a few hundred classes in millions of objects.
+ */
+struct cls {
+	u32 type, slab, comm, kind;	/* kind: CLS_* bits; 0: empty slot */
+	struct agg a;
+};
+
+#define CLS_USED	1u
+#define CLS_CATCHALL	2u
+#define CLS_STUB	4u
+
 struct pair {		/* an (access IP, cache) pair; slot of pairs[] */
 	u64 ip;
 	u32 cache;
@@ -74,11 +91,15 @@ static inline u64 kpair_key(u64 ip, u32 cache)
  */
 #define PAIR_BATCH 32
 
-/* An access waiting in the batch, with its hash: computed once. */
+/*
+ * An access waiting in the batch: its kpair_key() and counts, 16 bytes.
+ * Only what a kpair slot takes waits (a kernel text address, counts below
+ * 2^32: every access of a real kmap); its slot is found again from the
+ * key, which costs one product, less than carrying it.
+ */
 struct pending {
-	u64 ip;
-	u32 cache, hash;
-	u64 reads, writes;
+	u64 key;
+	u32 reads, writes;
 };
 
 struct topobj {
@@ -97,6 +118,8 @@ struct summary {
 	u64 nobj, live, freed, stubs, bytes, lines, reads, writes, nholds;
 	struct agg *by[3];	/* alloc_type, slab cache, command; by str id */
 	size_t capby[3];
+	struct cls *cls;	/* open addressing, counters in place */
+	u32 cmask, ncls;
 	struct kpair *kpairs;	/* open addressing, counters in place */
 	u32 kmask, nkpairs;
 	u32 kslots0;		/* its first size, from the input's size */
@@ -205,12 +228,107 @@ static __attribute__((noinline)) void agg_grow(struct summary *s, int k, u32 id)
 	memset(s->by[k] + old, 0, (s->capby[k] - old) * sizeof(struct agg));
 }
 
-/* Three per object: the check inline, growing (rare) out of line. */
 static inline struct agg *agg_of(struct summary *s, int k, u32 id)
 {
 	if (__builtin_expect(id >= s->capby[k], 0))
 		agg_grow(s, k, id);
 	return &s->by[k][id];
+}
+
+static void agg_add(struct agg *g, const struct agg *a)
+{
+	g->objects += a->objects;
+	g->live += a->live;
+	g->freed += a->freed;
+	g->bytes += a->bytes;
+	g->reads += a->reads;
+	g->writes += a->writes;
+}
+
+static inline u32 cls_kind(const struct kobj *o)
+{
+	return CLS_USED | (obj_is_catchall(o) ? CLS_CATCHALL : 0) |
+	       (o->stub ? CLS_STUB : 0);
+}
+
+static inline u32 cls_hash(u32 type, u32 slab, u32 comm, u32 kind)
+{
+	u64 h = ((u64)type << 32 | slab) * 0x9e3779b97f4a7c15ull ^
+		((u64)comm << 8 | kind) * 0xc2b2ae3d27d4eb4full;
+
+	return (u32)(h >> 40);
+}
+
+static void cls_grow(struct summary *s)
+{
+	struct cls *old = s->cls;
+	u32 oldn = old ? s->cmask + 1 : 0, n = oldn ? oldn * 2 : 256;
+
+	s->cls = xcalloc(n, sizeof(*s->cls));
+	s->cmask = n - 1;
+	for (u32 i = 0; i < oldn; i++) {
+		struct cls *c = &old[i];
+		u32 j;
+
+		if (!c->kind)
+			continue;
+		j = cls_hash(c->type, c->slab, c->comm, c->kind) & s->cmask;
+		while (s->cls[j].kind)
+			j = (j + 1) & s->cmask;
+		s->cls[j] = *c;
+	}
+	free(old);
+}
+
+/* o's class is new: its slot j, and its space. */
+static __attribute__((noinline)) struct agg *cls_new(struct summary *s,
+						     const struct kobj *o,
+						     u32 kind, u32 j)
+{
+	if ((s->ncls + 1) * 2 > s->cmask + 1) {
+		cls_grow(s);
+		j = cls_hash(o->type, o->slab, o->comm, kind) & s->cmask;
+		while (s->cls[j].kind)
+			j = (j + 1) & s->cmask;
+	}
+	s->ncls++;
+	s->cls[j] = (struct cls){ .type = o->type, .slab = o->slab,
+				  .comm = o->comm, .kind = kind };
+	space_of(&s->ss, o);
+	return &s->cls[j].a;
+}
+
+/* The counts of o's class; one per object. */
+static inline struct agg *cls_of(struct summary *s, const struct kobj *o)
+{
+	u32 kind = cls_kind(o);
+	u32 j = cls_hash(o->type, o->slab, o->comm, kind) & s->cmask;
+
+	for (;; j = (j + 1) & s->cmask) {
+		struct cls *c = &s->cls[j];
+
+		if (c->type == o->type && c->slab == o->slab &&
+		    c->comm == o->comm && c->kind == kind)
+			return &c->a;
+		if (!c->kind)
+			return cls_new(s, o, kind, j);
+	}
+}
+
+/* The classes' counts, into by[]; the classes are then empty. */
+static void cls_fold(struct summary *s)
+{
+	for (u32 i = 0; i <= s->cmask; i++) {
+		struct cls *c = &s->cls[i];
+
+		if (!c->kind)
+			continue;
+		agg_add(agg_of(s, 0, c->type), &c->a);
+		agg_add(agg_of(s, 1, c->slab), &c->a);
+		agg_add(agg_of(s, 2, c->comm), &c->a);
+	}
+	memset(s->cls, 0, (size_t)(s->cmask + 1) * sizeof(*s->cls));
+	s->ncls = 0;
 }
 
 /*
@@ -308,26 +426,48 @@ static void kpairs_grow(struct summary *s)
 	table_free(old, (size_t)oldn * sizeof(*old));
 }
 
-/*
- * Counts for the pair (ip, cache) of a kernel text address (h: the key's
- * kpair_hash()); any counts, those of a join too.
- */
-static inline void kpair_add(struct summary *s, u64 ip, u32 cache, u32 h,
-			     u64 reads, u64 writes)
+static inline u64 kpair_ip_of(u64 key)
 {
-	u64 key = kpair_key(ip, cache);
-	u32 j = h & s->kmask;
-	struct kpair *p;
+	return KERNEL_HI | (u32)key;
+}
 
-	for (;; j = (j + 1) & s->kmask) {
+static inline u32 kpair_cache_of(u64 key)
+{
+	return (u32)(key >> 32) - 1;
+}
+
+/*
+ * Counts too big for 32 bits, now or before, for the pair in slot p: the
+ * pair's counts go to pairs[], and the slot says so.  Out of line: no
+ * generated kmap, nor any real one, comes near.
+ */
+static __attribute__((noinline)) void kpair_move(struct summary *s,
+						 struct kpair *p, u64 reads,
+						 u64 writes)
+{
+	if (p->reads != KPAIR_MOVED || p->writes != KPAIR_MOVED) {
+		reads += p->reads;
+		writes += p->writes;
+		p->reads = p->writes = KPAIR_MOVED;
+	}
+	pair_add(s, kpair_ip_of(p->key), kpair_cache_of(p->key), reads, writes);
+}
+
+/* Counts for the pair of key (a kpair_key()); any counts, those of a join too. */
+static inline void kpair_add(struct summary *s, u64 key, u64 reads, u64 writes)
+{
+	struct kpair *p;
+	u32 j;
+
+again:
+	for (j = kpair_hash(key) & s->kmask;; j = (j + 1) & s->kmask) {
 		p = &s->kpairs[j];
 		if (p->key == key)
 			break;
 		if (!p->key) {
-			if ((s->nkpairs + 1) * 2 > s->kmask + 1) {
+			if (__builtin_expect((s->nkpairs + 1) * 2 > s->kmask + 1, 0)) {
 				kpairs_grow(s);
-				kpair_add(s, ip, cache, h, reads, writes);
-				return;
+				goto again;
 			}
 			s->nkpairs++;
 			*p = (struct kpair){ key, 0, 0 };
@@ -340,39 +480,41 @@ static inline void kpair_add(struct summary *s, u64 ip, u32 cache, u32 h,
 		p->writes += (u32)writes;
 		return;
 	}
-	/* too big for 32 bits, now or before: the counts go to pairs[] */
-	if (p->reads != KPAIR_MOVED || p->writes != KPAIR_MOVED) {
-		reads += p->reads;
-		writes += p->writes;
-		p->reads = p->writes = KPAIR_MOVED;
-	}
-	pair_add(s, ip, cache, reads, writes);
+	kpair_move(s, p, reads, writes);
 }
 
 static void pairs_flush(struct summary *s)
 {
-	for (u32 i = 0; i < s->nbatch; i++) {
-		struct pending *b = &s->batch[i];
-
-		if (kpair_ip(b->ip))
-			kpair_add(s, b->ip, b->cache, b->hash, b->reads, b->writes);
-		else
-			pair_add(s, b->ip, b->cache, b->reads, b->writes);
-	}
+	for (u32 i = 0; i < s->nbatch; i++)
+		kpair_add(s, s->batch[i].key, s->batch[i].reads, s->batch[i].writes);
 	s->nbatch = 0;
+}
+
+/* An access that does not wait in the batch (see struct pending). */
+static __attribute__((noinline)) void pair_add_now(struct summary *s, u64 ip,
+						   u32 cache, u64 reads,
+						   u64 writes)
+{
+	if (kpair_ip(ip))
+		kpair_add(s, kpair_key(ip, cache), reads, writes);
+	else
+		pair_add(s, ip, cache, reads, writes);
 }
 
 /*
  * An access by pid to the current object (grouped input): a HOLD edge if
- * the pid is new to the object, unless it is the allocator's own, counted
- * with the object.  A count and the set of PDs is all summary needs of
- * the edges, so no edge is kept.
+ * the pid is new to the object.  A count and the set of PDs is all summary
+ * needs of the edges, so no edge is kept.  The allocator's own accesses,
+ * most of them, are settled first: its PD and its HOLD came with the
+ * object (s_obj(), s_end()), so they need no scan of the pids seen.
  */
 static void note_pid(struct summary *s, const struct kobj *o, s64 pid)
 {
 	const u32 nscan = sizeof(s->apid) / sizeof(s->apid[0]);
 	bool isnew;
 
+	if (pid == o->pid && obj_has_owner(o))
+		return;
 	if (s->napid < nscan) {
 		for (u32 i = 0; i < s->napid; i++)
 			if (s->apid[i] == pid)
@@ -389,7 +531,7 @@ static void note_pid(struct summary *s, const struct kobj *o, s64 pid)
 			return;
 	}
 	s->napid++;
-	s->nholds += !(pid == o->pid && obj_has_owner(o));
+	s->nholds++;
 	pidset_add(&s->pids, pid, 0);
 }
 
@@ -411,15 +553,21 @@ static __attribute__((noinline)) void note_exited(struct summary *s, u32 exited)
 static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
 {
 	struct summary *s = ctx;
-	u32 h = kpair_hash(kpair_key(a->ip, o->slab));
 
 	s->lines++;
 	s->reads += a->reads;
 	s->writes += a->writes;
-	__builtin_prefetch(&s->kpairs[h & s->kmask], 1);
-	s->batch[s->nbatch++] = (struct pending){ a->ip, o->slab, h, a->reads, a->writes };
-	if (s->nbatch == PAIR_BATCH)
-		pairs_flush(s);
+	if (__builtin_expect(kpair_ip(a->ip) && !((a->reads | a->writes) >> 32), 1)) {
+		u64 key = kpair_key(a->ip, o->slab);
+
+		__builtin_prefetch(&s->kpairs[kpair_hash(key) & s->kmask], 1);
+		s->batch[s->nbatch++] = (struct pending){ key, (u32)a->reads,
+							  (u32)a->writes };
+		if (s->nbatch == PAIR_BATCH)
+			pairs_flush(s);
+	} else {
+		pair_add_now(s, a->ip, o->slab, a->reads, a->writes);
+	}
 	if (!s->c->grouped)
 		edges_add(&s->es, o, 0, a);
 	else if (__builtin_expect(a->pid == PID_EXITED, 0))
@@ -443,7 +591,7 @@ static void flush_edges(struct summary *s)
 static void s_end(void *ctx, struct kobj *o)
 {
 	struct summary *s = ctx;
-	u32 ids[3] = { o->type, o->slab, o->comm };
+	struct agg *g = cls_of(s, o);
 	bool live = o->free_index == 0;
 
 	s->nobj++;
@@ -454,20 +602,15 @@ static void s_end(void *ctx, struct kobj *o)
 		s->freed += !live;
 	}
 	s->bytes += o->size;
-	for (int k = 0; k < 3; k++) {
-		struct agg *g = agg_of(s, k, ids[k]);
-
-		g->objects++;
-		if (!o->stub) {
-			g->live += live;
-			g->freed += !live;
-		}
-		g->bytes += o->size;
-		g->reads += o->reads;
-		g->writes += o->writes;
+	g->objects++;
+	if (!o->stub) {
+		g->live += live;
+		g->freed += !live;
 	}
+	g->bytes += o->size;
+	g->reads += o->reads;
+	g->writes += o->writes;
 	top_offer(s, o);
-	space_of(&s->ss, o);
 	s->nholds += obj_has_owner(o);
 	if (s->c->grouped)
 		s->napid = s->nxpd = 0;
@@ -477,6 +620,7 @@ static void s_finish(void *ctx)
 {
 	flush_edges(ctx);
 	pairs_flush(ctx);
+	cls_fold(ctx);
 }
 
 static void summary_init(struct summary *s, size_t topn, u32 kslots0,
@@ -488,6 +632,7 @@ static void summary_init(struct summary *s, size_t topn, u32 kslots0,
 	s->heap = xmalloc((s->topn + 1) * sizeof(*s->heap));
 	kpairs_grow(s);
 	pairs_grow(s);
+	cls_grow(s);
 	edges_init(&s->es);
 	hmap_init(&s->apids, 16);
 	hmap_init(&s->xpds, 16);
@@ -502,6 +647,7 @@ static void summary_free(struct summary *s)
 	table_free(s->pairs, (size_t)(s->pmask + 1) * sizeof(*s->pairs));
 	for (int k = 0; k < 3; k++)
 		free(s->by[k]);
+	free(s->cls);
 	edges_free(&s->es);
 	hmap_free(&s->apids);
 	hmap_free(&s->xpds);
@@ -533,41 +679,23 @@ static void s_join(void *ctx, void *part)
 	s->reads += t->reads;
 	s->writes += t->writes;
 	s->nholds += t->nholds;
-	for (int k = 0; k < 3; k++) {
-		for (size_t i = 0; i < t->capby[k]; i++) {
-			struct agg *a = &t->by[k][i], *g;
-
-			if (!a->objects)
-				continue;
-			g = agg_of(s, k, (u32)i);
-			g->objects += a->objects;
-			g->live += a->live;
-			g->freed += a->freed;
-			g->bytes += a->bytes;
-			g->reads += a->reads;
-			g->writes += a->writes;
-		}
-	}
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < t->capby[k]; i++)
+			if (t->by[k][i].objects)
+				agg_add(agg_of(s, k, (u32)i), &t->by[k][i]);
 	/* t's moved pairs are in its pairs[]: added from there */
 	for (u32 i = 0; i <= t->kmask; i++) {
 		struct kpair *b = &t->kpairs[i];
-		u64 ip = KERNEL_HI | (u32)b->key;
-		u32 cache = (u32)(b->key >> 32) - 1;
 
 		if (b->key && (b->reads != KPAIR_MOVED || b->writes != KPAIR_MOVED))
-			kpair_add(s, ip, cache, kpair_hash(b->key), b->reads, b->writes);
+			kpair_add(s, b->key, b->reads, b->writes);
 	}
 	for (u32 i = 0; i <= t->pmask; i++) {
 		struct pair *b = &t->pairs[i];
 
 		if (!b->used)
 			continue;
-		if (kpair_ip(b->ip))
-			kpair_add(s, b->ip, b->cache,
-				  kpair_hash(kpair_key(b->ip, b->cache)), b->reads,
-				  b->writes);
-		else
-			pair_add(s, b->ip, b->cache, b->reads, b->writes);
+		pair_add_now(s, b->ip, b->cache, b->reads, b->writes);
 	}
 	for (size_t i = 0; i < t->nheap; i++)
 		top_add(s, &t->heap[i]);
@@ -788,8 +916,8 @@ static void fold(struct summary *s, struct folded *fns, struct folded *pairs)
 	for (size_t i = 0; i <= s->kmask; i++) {
 		struct kpair *k = &s->kpairs[i];
 		struct pair p = {
-			.ip = KERNEL_HI | (u32)k->key,
-			.cache = (u32)(k->key >> 32) - 1,
+			.ip = kpair_ip_of(k->key),
+			.cache = kpair_cache_of(k->key),
 			.reads = k->reads, .writes = k->writes,
 		};
 		long sym;

@@ -261,8 +261,22 @@ struct pidset {
 	struct hmap other;	/* the rest (negative or huge pids, exited) */
 };
 
+/* pids below this have a bit (PID_MAX_LIMIT) */
+#define PIDSET_DENSE	(1u << 22)
+
 void pidset_init(struct pidset *ps);
-void pidset_add(struct pidset *ps, s64 pid, u32 exited);
+void pidset_add_slow(struct pidset *ps, s64 pid, u32 exited);
+/* Once per object and per edge: a pid whose bit has its word, inline. */
+static inline void pidset_add(struct pidset *ps, s64 pid, u32 exited)
+{
+	u64 p = (u64)pid;
+
+	if (!exited && p < PIDSET_DENSE && p / 64 < ps->nwords) {
+		ps->bits[p / 64] |= 1ull << (p % 64);
+		return;
+	}
+	pidset_add_slow(ps, pid, exited);
+}
 size_t pidset_count(const struct pidset *ps);
 /* Adds the pids of from to ps. */
 void pidset_merge(struct pidset *ps, const struct pidset *from);

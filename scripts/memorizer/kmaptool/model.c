@@ -377,11 +377,11 @@ void pidset_init(struct pidset *ps)
 	hmap_init(&ps->other, 16);
 }
 
-void pidset_add(struct pidset *ps, s64 pid, u32 exited)
+void pidset_add_slow(struct pidset *ps, s64 pid, u32 exited)
 {
 	bool isnew;
 
-	if (!exited && pid >= 0 && pid < DENSE_MAX) {
+	if (!exited && pid >= 0 && pid < PIDSET_DENSE) {
 		size_t w = (size_t)pid / 64, old = ps->nwords;
 
 		if (w >= old) {
