@@ -315,7 +315,7 @@ static inline struct agg *cls_of(struct summary *s, const struct kobj *o)
 	}
 }
 
-/* The classes' counts, into by[]; the classes are then empty. */
+/* The classes' counts, into by[] and the totals; the classes are then empty. */
 static void cls_fold(struct summary *s)
 {
 	for (u32 i = 0; i <= s->cmask; i++) {
@@ -323,6 +323,14 @@ static void cls_fold(struct summary *s)
 
 		if (!c->kind)
 			continue;
+		s->nobj += c->a.objects;
+		if (c->kind & CLS_STUB)
+			s->stubs += c->a.objects;
+		s->live += c->a.live;
+		s->freed += c->a.freed;
+		s->bytes += c->a.bytes;
+		s->reads += c->a.reads;
+		s->writes += c->a.writes;
 		agg_add(agg_of(s, 0, c->type), &c->a);
 		agg_add(agg_of(s, 1, c->slab), &c->a);
 		agg_add(agg_of(s, 2, c->comm), &c->a);
@@ -554,9 +562,6 @@ static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
 {
 	struct summary *s = ctx;
 
-	s->lines++;
-	s->reads += a->reads;
-	s->writes += a->writes;
 	if (__builtin_expect(kpair_ip(a->ip) && !((a->reads | a->writes) >> 32), 1)) {
 		u64 key = kpair_key(a->ip, o->slab);
 
@@ -588,20 +593,14 @@ static void flush_edges(struct summary *s)
 	edges_reset(&s->es);
 }
 
+/* The totals are the classes' (cls_fold()), but for the access lines. */
 static void s_end(void *ctx, struct kobj *o)
 {
 	struct summary *s = ctx;
 	struct agg *g = cls_of(s, o);
 	bool live = o->free_index == 0;
 
-	s->nobj++;
-	if (o->stub) {
-		s->stubs++;
-	} else {
-		s->live += live;
-		s->freed += !live;
-	}
-	s->bytes += o->size;
+	s->lines += o->naccess;
 	g->objects++;
 	if (!o->stub) {
 		g->live += live;

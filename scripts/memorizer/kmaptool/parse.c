@@ -695,10 +695,7 @@ void deliver(struct delivery *d, struct rec *r)
 		c->obj(c->ctx, &d->cur);
 		break;
 	case R_ACC:
-		d->cur.reads += r->a.reads;
-		d->cur.writes += r->a.writes;
-		d->cur.naccess++;
-		c->acc(c->ctx, &d->cur, &r->a);
+		deliver_acc(d, &r->a);
 		break;
 	case R_EOF:
 		if (d->have)
@@ -732,10 +729,12 @@ static inline struct rec *rec_slot(struct sink *k)
 
 static inline void rec_commit(struct sink *k, struct rec *r)
 {
-	if (k->d)
-		deliver(k->d, r);
-	else
+	if (!k->d)
 		k->n += rec_size(r->kind);
+	else if (r->kind == R_ACC)
+		deliver_acc(k->d, &r->a);
+	else
+		deliver(k->d, r);
 }
 
 /*

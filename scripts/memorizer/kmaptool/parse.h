@@ -124,6 +124,15 @@ struct delivery {
 /* Hands one record to the consumer, in file order. */
 void deliver(struct delivery *d, struct rec *r);
 
+/* deliver() of an access, the most frequent record: inline where it is hot. */
+static inline void deliver_acc(struct delivery *d, const struct kacc *a)
+{
+	d->cur.reads += a->reads;
+	d->cur.writes += a->writes;
+	d->cur.naccess++;
+	d->c->acc(d->c->ctx, &d->cur, a);
+}
+
 /* Where parsed lines go, and the parser's state over a run of lines. */
 struct sink {
 	struct delivery *d;	/* deliver at once; NULL: pack into buf */

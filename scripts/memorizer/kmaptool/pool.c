@@ -274,7 +274,10 @@ void pool_run(struct src *s, struct consumer *c)
 			struct rec *r = (struct rec *)p;
 
 			p += rec_size(r->kind);
-			deliver(&d, r);
+			if (r->kind == R_ACC)
+				deliver_acc(&d, &r->a);
+			else
+				deliver(&d, r);
 		}
 		parse_count(sl->k.nbad, sl->k.norphan);
 		if (sl->k.failed) {
