@@ -6,9 +6,8 @@
  * to the object that covers the address (resolve.c).
  *
  * Most accesses repeat: the same instruction on the same object for the
- * same task.  A per-CPU cache, per context level, two entries per
- * instruction (one instruction often alternates between two objects),
- * remembers the covers (object and byte range) and counter records last
+ * same task.  A per-CPU cache, per context level, in sets of two entries
+ * by instruction and page (mz_set()), remembers the covers (object and byte range) and counter records last
  * seen; a hit costs a few compares and one increment of a count kept in
  * the entry itself: no atomic operation, no shared cache line.  The counts
  * reach the record when a miss takes the entry over and when a reader
@@ -45,7 +44,7 @@ bool memorizer_access_on __read_mostly;
 
 
 #define MZ_HITS		4096	/* cache entries per CPU and context */
-#define MZ_WAYS		2	/* entries an instruction may take */
+#define MZ_WAYS		2	/* entries a set holds: memorizer_access() */
 
 /*
  * A hit cache entry, with the reads and writes counted through it and not
@@ -58,10 +57,15 @@ struct mz_hit {
 	unsigned long lo, hi;	/* the cover's bytes */
 	struct mz_obj *obj;
 	struct mz_acc *rec;
-	u32 key;		/* whom it counts for (memorizer.h) */
-	u32 gen;
+	u64 tag;		/* mz_tag(): for whom, and the generation */
 	local_t reads, writes;
 };
+
+/* An entry's tag: whom it counts for (memorizer.h) and the generation. */
+static __always_inline u64 mz_tag(u32 key, u32 gen)
+{
+	return (u64)gen << 32 | key;
+}
 
 /*
  * What the access path keeps per CPU: the guard (a bit per context level:
@@ -204,8 +208,8 @@ static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
 			mz_hit_fold(&h[MZ_WAYS - 1]);
 			memmove(&h[1], &h[0], (MZ_WAYS - 1) * sizeof(*h));
 			*h = (struct mz_hit){ .ip = ip, .lo = c.lo, .hi = c.hi,
-					      .obj = c.obj, .rec = r, .key = key,
-					      .gen = gen };
+					      .obj = c.obj, .rec = r,
+					      .tag = mz_tag(key, gen) };
 			local_inc(write ? &h->writes : &h->reads);
 			raw_local_irq_restore(flags);
 		} else if (r) {
@@ -219,17 +223,41 @@ static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
 
 /*
  * Whether entry @h stands for this access.  One branch on the instruction
- * (no instruction is at 0, so an unused entry stops there), then none:
- * under binary translation (QEMU TCG) every conditional branch ends a
- * block, and this runs for every load and store.
+ * (no instruction is at 0, so an unused entry stops there), then one for
+ * the rest: under binary translation (QEMU TCG) every conditional branch
+ * ends a block, and this runs for every load and store.  No access wraps
+ * around (KASAN reports those), so @end is above @addr.
  */
 static __always_inline bool mz_hit(struct mz_hit *h, unsigned long addr,
-				   size_t size, unsigned long ip, u32 key, u32 gen)
+				   unsigned long end, unsigned long ip, u64 tag)
 {
 	return h->ip == ip &&
-	       !((h->key ^ key) | (h->gen ^ gen) |
-		 (addr - h->lo >= h->hi - h->lo) | (addr + size > h->hi) |
-		 (READ_ONCE(h->obj->state) ^ MZ_LIVE));
+	       !((h->tag ^ tag) | (addr < h->lo) |
+		 (end > h->hi) | (READ_ONCE(h->obj->state) ^ MZ_LIVE));
+}
+
+/*
+ * The set an access looks in: by instruction and page.  By instruction
+ * alone, an instruction that walks many objects (a list walk, memcpy())
+ * took each one's entry from the last, and missed on every access; by
+ * page, objects on different pages have sets of their own.  An object
+ * over several pages has an entry per page it is accessed on.
+ */
+static __always_inline struct mz_hit *mz_set(struct mz_cpu *c,
+					     unsigned int level,
+					     unsigned long addr,
+					     unsigned long ip)
+{
+	unsigned long set = hash_long(ip ^ (addr >> PAGE_SHIFT),
+				      ilog2(MZ_HITS / MZ_WAYS));
+
+	return &c->hits[level][set * MZ_WAYS];
+}
+
+/* The context level of preempt count @pc: task, softirq or hardirq. */
+static __always_inline unsigned int mz_level(unsigned long pc)
+{
+	return !!(pc & HARDIRQ_MASK) + !!(pc & (HARDIRQ_MASK | SOFTIRQ_OFFSET));
 }
 
 /*
@@ -282,6 +310,25 @@ static __always_inline void mz_preempt_enable(void)
 #endif
 }
 
+/*
+ * A miss: the lookup calls code that may be instrumented, whose accesses
+ * must not come back here.  Out of line, so that the hit path saves no
+ * registers.
+ */
+static noinline void mz_access_miss(struct mz_hit *h, unsigned long addr,
+				    size_t size, bool write, unsigned long ip,
+				    u32 key, u32 gen)
+{
+	u8 bit = 1 << mz_level(preempt_count());
+	struct mz_cpu *c = raw_cpu_ptr(&mz_cpu);
+
+	c->guard |= bit;
+	barrier();
+	mz_access_slow(h, addr, size, write, ip, key, gen);
+	barrier();
+	c->guard &= ~bit;
+}
+
 /**
  * memorizer_access - count one load or store
  * @addr: the first byte accessed
@@ -295,7 +342,7 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 		      unsigned long ip)
 {
 	unsigned long ua_flags, pc = preempt_count();
-	unsigned int level, way;
+	unsigned int level;
 	struct mz_cpu *c;
 	struct mz_hit *h;
 	u8 guard;
@@ -305,37 +352,29 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 	if (unlikely(!size) || !mz_ctx_wanted())
 		return;
 	mz_preempt_disable();
-	level = !!(pc & HARDIRQ_MASK) + !!(pc & (HARDIRQ_MASK | SOFTIRQ_OFFSET));
+	level = mz_level(pc);
 	c = raw_cpu_ptr(&mz_cpu);
 	guard = c->guard & (1 << level);
 	if (unlikely((pc & NMI_MASK) | guard | !mz_rcu_watching())) {
 		mz_access_skip(pc, guard);
 		goto out;
 	}
-	key = current->memorizer_id & MZ_KEY_TASKS;
-	if (level)
-		key = MZ_KEY_IRQ;
+	key = level ? MZ_KEY_IRQ : current->memorizer_id & MZ_KEY_TASKS;
 	gen = arch_atomic_read(&mz_gen);
-	h = &c->hits[level][hash_long(ip, ilog2(MZ_HITS / MZ_WAYS)) * MZ_WAYS];
-	for (way = 0; way < MZ_WAYS; way++) {
-		if (likely(mz_hit(&h[way], addr, size, ip, key, gen))) {
-			local_inc(write ? &h[way].writes : &h[way].reads);
-			goto out;
-		}
+	h = mz_set(c, level, addr, ip);
+	if (likely(mz_hit(h, addr, addr + size, ip, mz_tag(key, gen)))) {
+		local_inc(write ? &h->writes : &h->reads);
+	} else if (mz_hit(h + 1, addr, addr + size, ip, mz_tag(key, gen))) {
+		local_inc(write ? &h[1].writes : &h[1].reads);
+	} else {
+		/*
+		 * KASAN may call us inside user_access_begin(): the hit
+		 * makes no call, the lookup does (objtool checks both).
+		 */
+		ua_flags = user_access_save();
+		mz_access_miss(h, addr, size, write, ip, key, gen);
+		user_access_restore(ua_flags);
 	}
-	/*
-	 * A miss: the lookup calls code that may be instrumented, whose
-	 * accesses must not come back here.  KASAN may call us inside
-	 * user_access_begin(): the hit above makes no call, the lookup does
-	 * (objtool checks both).
-	 */
-	c->guard |= 1 << level;
-	barrier();
-	ua_flags = user_access_save();
-	mz_access_slow(h, addr, size, write, ip, key, gen);
-	user_access_restore(ua_flags);
-	barrier();
-	c->guard &= ~(1 << level);
 out:
 	mz_preempt_enable();
 }
