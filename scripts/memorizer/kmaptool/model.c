@@ -11,6 +11,7 @@
  * tasks of a command, which names the command: each command's is a PD,
  * "exited:COMMAND" (kmaptool.h).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -447,17 +448,25 @@ const char *space_kind_name(enum space_kind k)
 	return kind_names[k];
 }
 
-/* Which alloc_type an interned type name is, or -1. */
+static u32 type_ids[NR_ALLOC_TYPES];
+static pthread_once_t type_ids_once = PTHREAD_ONCE_INIT;
+
+static void type_ids_init(void)
+{
+	for (int i = 0; i < NR_ALLOC_TYPES; i++)
+		type_ids[i] = str_intern(alloc_type_names[i],
+					 strlen(alloc_type_names[i]));
+}
+
+/*
+ * Which alloc_type an interned type name is, or -1.  summary's threads
+ * may ask first at the same moment: the ids are set once for all.
+ */
 static int type_number(u32 type)
 {
-	static u32 ids[NR_ALLOC_TYPES];
-
-	if (!ids[0])
-		for (int i = 0; i < NR_ALLOC_TYPES; i++)
-			ids[i] = str_intern(alloc_type_names[i],
-					    strlen(alloc_type_names[i]));
+	pthread_once(&type_ids_once, type_ids_init);
 	for (int i = 0; i < NR_ALLOC_TYPES; i++)
-		if (ids[i] == type)
+		if (type_ids[i] == type)
 			return i;
 	return -1;
 }
