@@ -522,7 +522,7 @@ static void note_pid(struct summary *s, const struct kobj *o, s64 pid)
 	bool isnew;
 
 	if (pid == o->pid && obj_has_owner(o))
-		return;
+		return;	/* after a flush */
 	if (s->napid < nscan) {
 		for (u32 i = 0; i < s->napid; i++)
 			if (s->apid[i] == pid)
@@ -558,27 +558,43 @@ static __attribute__((noinline)) void note_exited(struct summary *s, u32 exited)
 	pidset_add(&s->pids, PID_EXITED, exited);
 }
 
-static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
+/* The rest of s_acc() (b: whether the access went to the batch). */
+static __attribute__((noinline)) void s_acc_rest(struct summary *s, struct kobj *o,
+						 const struct kacc *a, bool b)
 {
-	struct summary *s = ctx;
-
-	if (__builtin_expect(kpair_ip(a->ip) && !((a->reads | a->writes) >> 32), 1)) {
-		u64 key = kpair_key(a->ip, o->slab);
-
-		__builtin_prefetch(&s->kpairs[kpair_hash(key) & s->kmask], 1);
-		s->batch[s->nbatch++] = (struct pending){ key, (u32)a->reads,
-							  (u32)a->writes };
-		if (s->nbatch == PAIR_BATCH)
-			pairs_flush(s);
-	} else {
+	if (!b)
 		pair_add_now(s, a->ip, o->slab, a->reads, a->writes);
-	}
+	else if (s->nbatch == PAIR_BATCH)
+		pairs_flush(s);
 	if (!s->c->grouped)
 		edges_add(&s->es, o, 0, a);
 	else if (__builtin_expect(a->pid == PID_EXITED, 0))
 		note_exited(s, acc_exited(a));
 	else
 		note_pid(s, o, a->pid);
+}
+
+/*
+ * Most accesses go to the batch and are the allocator's own (no new PD, no
+ * HOLD; an allocator of pid -2 is not the exited PD of an access_pid -2):
+ * that path calls nothing, so it needs no registers saved; the rest is
+ * one call away.
+ */
+static void s_acc(void *ctx, struct kobj *o, const struct kacc *a)
+{
+	struct summary *s = ctx;
+	bool b = kpair_ip(a->ip) && !((a->reads | a->writes) >> 32);
+
+	if (__builtin_expect(b, 1)) {
+		u64 key = kpair_key(a->ip, o->slab);
+
+		__builtin_prefetch(&s->kpairs[kpair_hash(key) & s->kmask], 1);
+		s->batch[s->nbatch++] = (struct pending){ key, (u32)a->reads,
+							  (u32)a->writes };
+	}
+	if (!b || s->nbatch == PAIR_BATCH || !s->c->grouped || a->pid != o->pid ||
+	    a->pid == PID_EXITED || !obj_has_owner(o))
+		s_acc_rest(s, o, a, b);
 }
 
 static void flush_edges(struct summary *s)
