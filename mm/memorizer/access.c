@@ -183,9 +183,9 @@ void mz_access_fold(void)
  * @gen was read before the lookup, so that a clearing or a page map change
  * that overtakes the lookup leaves the new entry unusable.
  */
-static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
-				    size_t size, bool write, unsigned long ip,
-				    u32 key, u32 gen)
+static void mz_access_slow(struct mz_hit *h, unsigned long addr,
+			   size_t size, bool write, unsigned long ip,
+			   u32 key, u32 gen)
 {
 	unsigned long end = addr + size, flags;
 	s32 pid = key == MZ_KEY_IRQ ? -1 : task_pid_nr(current);
@@ -311,22 +311,30 @@ static __always_inline void mz_preempt_enable(void)
 }
 
 /*
- * A miss: the lookup calls code that may be instrumented, whose accesses
- * must not come back here.  Out of line, so that the hit path saves no
- * registers.
+ * A miss, and the end of memorizer_access(): the lookup calls code that
+ * may be instrumented, whose accesses must not come back here.  A tail
+ * call of a function that does not return to the hook, so that the hit
+ * path saves no registers.  KASAN may call the hook inside
+ * user_access_begin(): the hit makes no call, this saves and clears AC
+ * before its first (objtool checks both, patch 0009).
  */
-static noinline void mz_access_miss(struct mz_hit *h, unsigned long addr,
-				    size_t size, bool write, unsigned long ip,
-				    u32 key, u32 gen)
+static noinline __noclone void mz_access_miss(struct mz_hit *h,
+					      unsigned long addr, size_t size,
+					      bool write, unsigned long ip,
+					      u64 tag)
 {
+	unsigned long ua_flags = user_access_save();
 	u8 bit = 1 << mz_level(preempt_count());
 	struct mz_cpu *c = raw_cpu_ptr(&mz_cpu);
 
 	c->guard |= bit;
 	barrier();
-	mz_access_slow(h, addr, size, write, ip, key, gen);
+	mz_access_slow(h, addr, size, write, ip, lower_32_bits(tag),
+		       upper_32_bits(tag));
 	barrier();
 	c->guard &= ~bit;
+	user_access_restore(ua_flags);
+	mz_preempt_enable();
 }
 
 /**
@@ -341,13 +349,13 @@ static noinline void mz_access_miss(struct mz_hit *h, unsigned long addr,
 void memorizer_access(unsigned long addr, size_t size, bool write,
 		      unsigned long ip)
 {
-	unsigned long ua_flags, pc = preempt_count();
+	unsigned long pc = preempt_count();
 	unsigned int level;
 	struct mz_cpu *c;
 	struct mz_hit *h;
 	u8 guard;
 	u32 key;
-	u32 gen;
+	u64 tag;
 
 	if (unlikely(!size) || !mz_ctx_wanted())
 		return;
@@ -360,20 +368,15 @@ void memorizer_access(unsigned long addr, size_t size, bool write,
 		goto out;
 	}
 	key = level ? MZ_KEY_IRQ : current->memorizer_id & MZ_KEY_TASKS;
-	gen = arch_atomic_read(&mz_gen);
+	tag = mz_tag(key, arch_atomic_read(&mz_gen));
 	h = mz_set(c, level, addr, ip);
-	if (likely(mz_hit(h, addr, addr + size, ip, mz_tag(key, gen)))) {
+	if (likely(mz_hit(h, addr, addr + size, ip, tag))) {
 		local_inc(write ? &h->writes : &h->reads);
-	} else if (mz_hit(h + 1, addr, addr + size, ip, mz_tag(key, gen))) {
+	} else if (mz_hit(h + 1, addr, addr + size, ip, tag)) {
 		local_inc(write ? &h[1].writes : &h[1].reads);
 	} else {
-		/*
-		 * KASAN may call us inside user_access_begin(): the hit
-		 * makes no call, the lookup does (objtool checks both).
-		 */
-		ua_flags = user_access_save();
-		mz_access_miss(h, addr, size, write, ip, key, gen);
-		user_access_restore(ua_flags);
+		mz_access_miss(h, addr, size, write, ip, tag);
+		return;
 	}
 out:
 	mz_preempt_enable();
