@@ -43,7 +43,15 @@
 bool memorizer_access_on __read_mostly;
 
 
-#define MZ_HITS		4096	/* cache entries per CPU and context */
+/*
+ * Cache entries per CPU: most accesses are made in task context, and the
+ * page in a set's choice (mz_set()) multiplies the entries an instruction
+ * takes, so task context has four times the entries an interrupt level
+ * has.  768 KiB per CPU in all.
+ */
+#define MZ_HITS_TASK	8192
+#define MZ_HITS_IRQ	2048
+#define MZ_HITS		(MZ_HITS_TASK + 2 * MZ_HITS_IRQ)
 #define MZ_WAYS		2	/* entries a set holds: memorizer_access() */
 
 /*
@@ -70,11 +78,11 @@ static __always_inline u64 mz_tag(u32 key, u32 gen)
 /*
  * What the access path keeps per CPU: the guard (a bit per context level:
  * task, softirq, hardirq; NMIs are not recorded) and a hit cache per
- * level.
+ * level, one after the other.
  */
 struct mz_cpu {
 	u8 guard;
-	struct mz_hit hits[3][MZ_HITS] ____cacheline_aligned;
+	struct mz_hit hits[MZ_HITS] ____cacheline_aligned;
 };
 
 static DEFINE_PER_CPU_ALIGNED(struct mz_cpu, mz_cpu);
@@ -141,13 +149,13 @@ static void mz_fold_entries(struct mz_hit *h)
 {
 	unsigned int i;
 
-	for (i = 0; i < 3 * MZ_HITS; i++)
+	for (i = 0; i < MZ_HITS; i++)
 		mz_hit_fold(&h[i]);
 }
 
 static void mz_fold_cpu(void *unused)
 {
-	mz_fold_entries(this_cpu_ptr(&mz_cpu.hits[0][0]));
+	mz_fold_entries(this_cpu_ptr(&mz_cpu.hits[0]));
 }
 
 /**
@@ -173,7 +181,7 @@ void mz_access_fold(void)
 	 */
 	for_each_possible_cpu(cpu)
 		if (!cpu_online(cpu))
-			mz_fold_entries(&per_cpu_ptr(&mz_cpu, cpu)->hits[0][0]);
+			mz_fold_entries(&per_cpu_ptr(&mz_cpu, cpu)->hits[0]);
 	cpus_read_unlock();
 }
 
@@ -248,10 +256,13 @@ static __always_inline struct mz_hit *mz_set(struct mz_cpu *c,
 					     unsigned long addr,
 					     unsigned long ip)
 {
-	unsigned long set = hash_long(ip ^ (addr >> PAGE_SHIFT),
-				      ilog2(MZ_HITS / MZ_WAYS));
+	/* without branches: level 0 is task context, 1 and 2 interrupts */
+	unsigned int bits = level ? ilog2(MZ_HITS_IRQ / MZ_WAYS) :
+				    ilog2(MZ_HITS_TASK / MZ_WAYS);
+	unsigned long set = hash_long(ip ^ (addr >> PAGE_SHIFT), bits);
 
-	return &c->hits[level][set * MZ_WAYS];
+	return &c->hits[(level ? MZ_HITS_TASK - MZ_HITS_IRQ : 0) +
+			level * MZ_HITS_IRQ + set * MZ_WAYS];
 }
 
 /* The context level of preempt count @pc: task, softirq or hardirq. */
