@@ -7,15 +7,15 @@
  *
  * Most accesses repeat: the same instruction on the same object for the
  * same task.  A per-CPU cache, per context level, in sets of two entries
- * by instruction and page (mz_set()), remembers the covers (object and byte range) and counter records last
- * seen; a hit costs a few compares and one increment of a count kept in
- * the entry itself: no atomic operation, no shared cache line.  The counts
- * reach the record when a miss takes the entry over and when a reader
- * calls mz_access_fold(), which has every CPU fold its entries.  An atomic
- * increment of the shared record on every hit instead made a traced
- * fork/exec and tmpfs workload 6% slower under QEMU TCG on 2 vCPUs (median
- * of 4 runs); CPUs contending for one record would make the difference
- * larger.  An entry is used only while its object is live and its
+ * by instruction and page (mz_set()), remembers the covers (object and
+ * byte range) and counter records last seen; a hit costs a few compares
+ * and one increment of a count kept in the entry itself: no atomic
+ * operation, no shared cache line.  The counts reach the record when a
+ * miss takes the entry over and when a reader calls mz_access_fold(),
+ * which has every CPU fold its entries.  An atomic increment of the
+ * shared record on every hit instead made a traced fork/exec and tmpfs
+ * workload 6% slower under QEMU TCG on 2 vCPUs (median of 4 runs); CPUs
+ * contending for one record would make the difference larger.  An entry is used only while its object is live and its
  * generation current (mz_gen: clearing recycles slots, a page changes
  * hands unseen), and only for covers nothing can appear in.
  *
