@@ -320,6 +320,9 @@ static inline u32 mz_slot_of(const struct mz_obj *o)
 
 void mz_stats_sum(struct mz_stats *sum);
 unsigned long mz_metadata_bytes(void);
+struct mz_obj *mz_record(u8 type, unsigned long va, unsigned long size,
+			 unsigned long ip, u16 cache);
+void __init mz_context_init(void);
 u64 mz_index_now(void);
 u64 mz_alloc_index_of(const void *va, bool nested);
 void mz_set_log_accesses(bool on);
