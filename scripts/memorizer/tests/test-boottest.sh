@@ -9,7 +9,8 @@
 #  - recorded consoles played by a fake QEMU (fake-qemu.sh): a failing or
 #    missing KUnit suite, a NIC without an interrupt, dropbear failing, a
 #    guest that never answers over ssh and a silent triple fault each fail
-#    fast, well under the old timeouts, naming the cause.
+#    fast, well under the old timeouts, naming the cause; a boot that
+#    stalls before /init is booted once more.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,5 +75,9 @@ fake "a guest that never answers over ssh fails within a minute" boot-ok.log don
 	'not ok - host: ssh to the guest: the guest did not answer over ssh within 60 s' 120
 fake "a silent triple fault is a reset, with the test that was running" boot-ok.log reset.tap triple \
 	'not ok - boot: the guest reset without a word \(a triple fault\), during test 2 boolean controls' 30
+# early-stall.log: a real boot that went idle before /init on a loaded host
+MZ_EARLY_HANG_S=10 fake "a boot that stalls before /init is booted once more, then fails" \
+	early-stall.log "" hang \
+	'not ok - boot: timeout: no progress for 10s before /init \(early boot stalled\)' 60
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
