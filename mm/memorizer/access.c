@@ -15,9 +15,10 @@
  * which has every CPU fold its entries.  An atomic increment of the
  * shared record on every hit instead made a traced fork/exec and tmpfs
  * workload 6% slower under QEMU TCG on 2 vCPUs (median of 4 runs); CPUs
- * contending for one record would make the difference larger.  An entry is used only while its object is live and its
- * generation current (mz_gen: clearing recycles slots, a page changes
- * hands unseen), and only for covers nothing can appear in.
+ * contending for one record would make the difference larger.  An entry
+ * is used only while its object is live and its generation current
+ * (mz_gen: clearing recycles slots, a page changes hands unseen), and only
+ * for covers nothing can appear in.
  *
  * A miss calls helpers that may be instrumented: a per-CPU, per-context
  * guard makes their accesses, and any access made while the lookup runs
@@ -325,9 +326,9 @@ static __always_inline void mz_preempt_enable(void)
  * A miss, and the end of memorizer_access(): the lookup calls code that
  * may be instrumented, whose accesses must not come back here.  A tail
  * call of a function that does not return to the hook, so that the hit
- * path saves no registers.  KASAN may call the hook inside
- * user_access_begin(): the hit makes no call, this saves and clears AC
- * before its first (objtool checks both, patch 0009).
+ * path makes no call and saves fewer registers.  KASAN may call the hook
+ * inside user_access_begin(): the hit makes no call, this saves and
+ * clears AC before its first (objtool checks both, patch 0009).
  */
 static noinline __noclone void mz_access_miss(struct mz_hit *h,
 					      unsigned long addr, size_t size,
