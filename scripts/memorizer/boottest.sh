@@ -125,7 +125,7 @@ while kill -0 $qpid 2>/dev/null; do
 	if [ $((SECONDS - progress)) -ge "$timeout_s" ]; then
 		timed_out="no progress for ${timeout_s}s (hang)"
 	elif [ -z "$init_at" ] && [ $((SECONDS - progress)) -ge "$early_s" ]; then
-		timed_out="no progress for ${early_s}s before /init (early boot stalled)"
+		timed_out="no progress for ${early_s}s before /init (early boot stalled${MZ_BOOT_ATTEMPT:+ again})"
 		early_hang=1
 	elif [ $((SECONDS - start)) -ge "$total_s" ]; then
 		timed_out="the guest did not finish within ${total_s}s"

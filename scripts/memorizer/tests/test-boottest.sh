@@ -78,6 +78,6 @@ fake "a silent triple fault is a reset, with the test that was running" boot-ok.
 # early-stall.log: a real boot that went idle before /init on a loaded host
 MZ_EARLY_HANG_S=10 fake "a boot that stalls before /init is booted once more, then fails" \
 	early-stall.log "" hang \
-	'not ok - boot: timeout: no progress for 10s before /init \(early boot stalled\)' 60
+	'not ok - boot: timeout: no progress for 10s before /init \(early boot stalled again\)' 60
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
