@@ -190,11 +190,14 @@ void mz_access_fold(void)
  * A miss: find what covers each part of the access, count it there, and
  * remember the last cover in the hit cache set @h when it may stand there.
  * @gen was read before the lookup, so that a clearing or a page map change
- * that overtakes the lookup leaves the new entry unusable.
+ * that overtakes the lookup leaves the new entry unusable.  Not inlined:
+ * its cover lives on the stack, and with the stack protector its canary
+ * check would call __stack_chk_fail() from mz_access_miss() after user
+ * access is restored, which objtool forbids.
  */
-static void mz_access_slow(struct mz_hit *h, unsigned long addr,
-			   size_t size, bool write, unsigned long ip,
-			   u32 key, u32 gen)
+static noinline void mz_access_slow(struct mz_hit *h, unsigned long addr,
+				    size_t size, bool write, unsigned long ip,
+				    u32 key, u32 gen)
 {
 	unsigned long end = addr + size, flags;
 	s32 pid = key == MZ_KEY_IRQ ? -1 : task_pid_nr(current);

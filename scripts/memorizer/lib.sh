@@ -39,6 +39,7 @@ mz_build_kernel() {
 	mz_say "building the kernel (log: $log)"
 	make -C "$PROJECT_DIR" -j"$(nproc)" >> "$log" 2>&1 ||
 		{ grep -E 'error|Error' "$log" | head -n 20; mz_die "kernel build failed (log: $log)"; }
+	! grep -E 'warning: objtool:' "$log" || mz_die "objtool warned (above; log: $log)"
 }
 
 # Generate the guest host key and the host's client key once per build dir.
