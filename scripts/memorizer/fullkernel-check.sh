@@ -41,9 +41,7 @@ start=$SECONDS
 make -C "$PROJECT_DIR" -j"$(nproc)" >> "$log" 2>&1 ||
 	{ grep -E 'error|Error' "$log" | head -n 20; mz_die "kernel build failed (log: $log)"; }
 mz_say "built in $((SECONDS - start)) s"
-if grep -E 'warning: objtool:' "$log"; then
-	mz_die "objtool warned (above)"
-fi
+mz_objtool_check "$log"
 
 passed=0 failed=0
 # boot NAME ARGS...: one boot test, its closing line added up.

@@ -10,7 +10,8 @@
 #    missing KUnit suite, a NIC without an interrupt, dropbear failing, a
 #    guest that never answers over ssh and a silent triple fault each fail
 #    fast, well under the old timeouts, naming the cause; a boot that
-#    stalls before /init is booted once more.
+#    stalls before /init is booted once more;
+#  - lib.sh's objtool check on a made-up build log.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -79,5 +80,29 @@ fake "a silent triple fault is a reset, with the test that was running" boot-ok.
 MZ_EARLY_HANG_S=10 fake "a boot that stalls before /init is booted once more, then fails" \
 	early-stall.log "" hang \
 	'not ok - boot: timeout: no progress for 10s before /init \(early boot stalled again\)' 60
+
+# mz_objtool_check (lib.sh): an objtool warning fails the build and its
+# object goes, so that the next incremental build checks it again.
+objtool_case() {
+	local d rc msg
+	d=$(mktemp -d)
+	mkdir -p "$d/linux/mm/memorizer"
+	touch "$d/linux/mm/memorizer/access.o" "$d/linux/mm/memorizer/core.o"
+	printf '  CC      mm/memorizer/access.o\nmm/memorizer/access.o: warning: objtool: mz_access_miss+0x29b: call to __stack_chk_fail() with UACCESS enabled\n' > "$d/bad.log"
+	printf '  CC      mm/memorizer/core.o\n' > "$d/good.log"
+	msg=$(BUILD_DIR=$d bash -c ". '$here/../lib.sh' && mz_objtool_check '$d/good.log' && mz_objtool_check '$d/bad.log'" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && grep -q 'error: objtool warned' <<< "$msg" &&
+	   grep -q 'mz_access_miss+0x29b' <<< "$msg" &&
+	   [ ! -e "$d/linux/mm/memorizer/access.o" ] && [ -e "$d/linux/mm/memorizer/core.o" ]; then
+		echo "ok - harness: an objtool warning fails the build and its object is rebuilt next time"
+		passed=$((passed + 1))
+	else
+		echo "not ok - harness: an objtool warning fails the build and its object is rebuilt next time (rc $rc: $msg)"
+		failed=$((failed + 1))
+	fi
+	rm -rf "$d"
+}
+objtool_case
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
