@@ -5,7 +5,9 @@
 # on the same generated kmap (default 1 GiB), page cache warm.  Prints the
 # times, the ratios to wc -l, MB/s and peak RSS (from /usr/bin/time -v),
 # summary also with one thread, and the peak RSS on a file a quarter the
-# size (memory must not grow with the input).  The files go to $TMPDIR
+# size (memory must not grow with the input); and, for scale, what cp of
+# modelstate's output files alone takes (the page cache's cost of writing
+# those bytes, which modelstate pays too).  The files go to $TMPDIR
 # (default /tmp) and are removed.
 #
 # On a shared machine the load comes and goes within seconds, so the
@@ -25,7 +27,7 @@ GEN=$here/tests/genkmap
 size=${1:-1073741824}
 rounds=${2:-5}
 f=$(mktemp "${TMPDIR:-/tmp}/kmaptool-bench.XXXXXX")
-trap 'rm -f "$f" "$f".time "$f".q "$f".ms*.csv' EXIT
+trap 'rm -f "$f" "$f".time "$f".q "$f".ms*.csv "$f.out" "$f.copy"' EXIT
 
 [ -x "$KT" ] && [ -x "$GEN" ] || { echo "build first: make -C $here"; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing (make deps)"; exit 1; }
@@ -62,7 +64,15 @@ for ((i = 0; i < rounds; i++)); do
 done
 "$KT" modelstate -o "$f.ms" "$f"
 out=$(cat "$f".ms*.csv | wc -c)
-rm -f "$f".ms*.csv
+# What writing modelstate's bytes costs by itself on this machine: cat of
+# its files (in the page cache) to one new file, in turns with wc -l.
+cat "$f".ms*.csv > "$f.out"
+for ((i = 0; i < rounds; i++)); do
+	rm -f "$f.copy"
+	run wc wc -l "$f"
+	run copy cp "$f.out" "$f.copy"
+done
+rm -f "$f".ms*.csv "$f.out" "$f.copy"
 # memory flat in file size: the same on a quarter of the file
 "$GEN" -b $((size / 4)) > "$f.q"
 for ((i = 0; i < 2; i++)); do
@@ -76,7 +86,8 @@ awk -v b="$bytes" -v l="$lines" -v n="$rounds" -v w="${best[wc]}" -v rw="${rss[w
     -v s="${best[sum]}" -v rs="${rss[sum]}" -v rsq="${rss[sumq]}" \
     -v o="${best[one]}" -v ro="${rss[one]}" \
     -v m="${best[ms]}" -v rm="${rss[ms]}" -v rmq="${rss[msq]}" -v out="$out" \
-    -v h="${best[share]}" -v rh="${rss[share]}" -v rhq="${rss[shareq]}" 'BEGIN {
+    -v h="${best[share]}" -v rh="${rss[share]}" -v rhq="${rss[shareq]}" \
+    -v cp="${best[copy]}" 'BEGIN {
 	mb = b / 1048576
 	printf "file:                   %.0f MiB, %d lines; best of %d turns each\n", mb, l, n
 	printf "wc -l:                  %.3f s  (%.0f MiB/s), peak RSS %.1f MiB\n", w, mb / w, rw / 1024
@@ -86,5 +97,6 @@ awk -v b="$bytes" -v l="$lines" -v n="$rounds" -v w="${best[wc]}" -v rw="${rss[w
 	printf "kmaptool share:         %.3f s  (%.0f MiB/s), peak RSS %.1f MiB (%.1f MiB on 1/4 of it)\n", h, mb / h, rh / 1024, rhq / 1024
 	printf "ratio summary/wc -l:    %.1fx (one thread %.1fx; target 3x)\n", s / w, o / w
 	printf "ratio modelstate/wc -l: %.1fx (target 10x)\n", m / w
+	printf "  cp of its %.0f MiB alone: %.1fx (%.3f s)\n", out / 1048576, cp / w, cp
 	printf "ratio share/wc -l:      %.1fx\n", h / w
 }'

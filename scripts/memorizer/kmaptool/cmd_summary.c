@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "kmaptool.h"
+#include "scan.h"
 
 static const char usage_text[] =
 	"Usage: " KT_NAME " summary [OPTIONS] [FILE...]\n"
@@ -137,6 +138,7 @@ struct summary {
 	/* ...and its exited PDs (access_pid -2), by exited */
 	struct hmap xpds;
 	u32 nxpd;
+	u64 owner;		/* current object's pid if it has an owner, else ~0 */
 	struct pidset pids;	/* the PDs */
 	struct spaces ss;	/* the model's resource spaces */
 	const struct consumer *c;
@@ -348,8 +350,11 @@ static void s_obj(void *ctx, struct kobj *o)
 {
 	struct summary *s = ctx;
 
-	if (obj_has_owner(o))
+	s->owner = ~0ull;
+	if (obj_has_owner(o)) {
 		pidset_add(&s->pids, o->pid, 0);
+		s->owner = (u64)o->pid;
+	}
 }
 
 static inline u32 pair_hash(u64 ip, u32 cache)
@@ -630,6 +635,67 @@ static void s_end(void *ctx, struct kobj *o)
 	if (s->c->grouped)
 		s->napid = s->nxpd = 0;
 }
+
+#ifdef HAVE_ACC_LINE32
+/*
+ * summary's own loop over a kmap (consumer.region): an access line as the
+ * kernel prints it, three lines in four, is decoded and counted here,
+ * s_acc()'s common case inline, with no record and no call in between;
+ * an object line parse_obj_line() takes goes to s_end() and s_obj() the
+ * same way.  Every other line goes to parse_line(), which delivers it to
+ * s_obj(), s_acc() and s_end() as parse_region() would.  The numbers of
+ * such an access line have at most 8 digits: its counts fit the batch, and
+ * its pid equals s->owner only when it is the allocator's.
+ */
+static void s_region(struct sink *k, char *p, char *end)
+{
+	struct delivery *d = k->d;
+	struct kobj *o = &d->cur, n;
+	struct summary *s = d->c->ctx;
+
+	while (p < end) {
+		struct acc_fields f;
+		const char *e;
+
+		if (*p != ' ' || !k->have || !(e = acc_line32(p, &f))) {
+			e = parse_obj_line(k, p, &n);
+			if (e) {
+				if (d->have)
+					s_end(s, o);
+				s_obj(s, deliver_obj(d, &n));
+			} else {
+				e = parse_line(k, p);
+				if (!e)
+					return;
+			}
+			p = (char *)e;
+			continue;
+		}
+		if (!(++k->lines & 0xffff) && k->s)
+			src_release(k->s, p);	/* as parse_line() does */
+		o->reads += f.reads;
+		o->writes += f.writes;
+		o->naccess++;
+		if (__builtin_expect(!kpair_ip(f.ip), 0)) {
+			struct kacc a = { .ip = f.ip, .writes = f.writes,
+					  .reads = f.reads, .pid = (s64)f.pid };
+
+			s_acc(s, o, &a);
+		} else {
+			u64 key = kpair_key(f.ip, o->slab);
+
+			__builtin_prefetch(&s->kpairs[kpair_hash(key) & s->kmask], 1);
+			s->batch[s->nbatch++] = (struct pending){ key, (u32)f.reads,
+								  (u32)f.writes };
+			if (s->nbatch == PAIR_BATCH)
+				pairs_flush(s);
+			if (f.pid != s->owner)
+				note_pid(s, o, (s64)f.pid);
+		}
+		p = (char *)e;
+	}
+}
+#endif
 
 static void s_finish(void *ctx)
 {
@@ -1034,6 +1100,9 @@ int cmd_summary(int argc, char **argv)
 	struct consumer c = {
 		.obj = s_obj, .acc = s_acc, .end = s_end, .finish = s_finish,
 		.fork = s_fork, .join = s_join, .ctx = &s,
+#ifdef HAVE_ACC_LINE32
+		.region = s_region,
+#endif
 	};
 	int opt;
 

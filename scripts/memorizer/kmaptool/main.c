@@ -49,6 +49,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+#ifdef KT_SIMD_CHECK
+	/* before any decoder built for it runs (Makefile: SIMD) */
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("sse4.1"))
+		die("built with SSE4.1, which this CPU lacks: rebuild with 'make SIMD='");
+#endif
 	cmd = argv[1];
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		if (argc > 2 && strcmp(cmd, "help") == 0) {

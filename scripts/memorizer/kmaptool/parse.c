@@ -687,12 +687,7 @@ void deliver(struct delivery *d, struct rec *r)
 	case R_OBJ:
 		if (d->have)
 			c->end(c->ctx, &d->cur);
-		memcpy(&d->cur, &r->o, KOBJ_PARSED);
-		d->cur.seq = d->own_seq ? d->seq++ : parse_seq();
-		d->cur.reads = d->cur.writes = d->cur.naccess = 0;
-		d->cur.stub = false;
-		d->have = true;
-		c->obj(c->ctx, &d->cur);
+		c->obj(c->ctx, deliver_obj(d, &r->o));
 		break;
 	case R_ACC:
 		deliver_acc(d, &r->a);
@@ -738,89 +733,124 @@ static inline void rec_commit(struct sink *k, struct rec *r)
 }
 
 /*
+ * Parses the line at p (SRC_PAD readable bytes after its end) into a record
+ * for k.  Returns the next line, or NULL after a malformed line that ends
+ * the run (k->failed).
+ */
+static inline __attribute__((always_inline)) char *one_line(struct sink *k, char *p)
+{
+	struct rec *r = rec_slot(k);
+	struct fld f[MAXF];
+	const char *next;
+	size_t len, i;
+	int nf;
+
+	k->lines++;
+	if (k->s && !(k->lines & 0xffff))
+		src_release(k->s, p);	/* all before p is delivered */
+	if (*p == ' ' || *p == '\t') {
+		r->kind = R_ACC;
+		if (k->have) {
+			next = fast_acc(p, &r->a);
+			if (next) {
+				len = (size_t)(next - p) - 1;
+				goto acc;
+			}
+		}
+		len = line_len(p);
+		next = p + (p[len] == '\r') + len + 1;
+		for (i = 0; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
+			;
+		if (i == len)
+			goto skip;	/* blank line */
+		if (!k->have) {
+			if (k->orphans) {
+				k->norphan++;
+				goto skip;
+			}
+			bad("an object line before the first access line");
+			goto reject;
+		}
+		nf = split_plain(p + i, len - i, f);
+		if (!decode_acc(f, nf, 0, p + len, &r->a))
+			goto reject;
+acc:
+		if (len && p[len - 1] == '\r')
+			len--;
+		r->a.line = p;
+		r->a.linelen = len;
+		rec_commit(k, r);
+		goto skip;
+	}
+	if (*p == '\n' || (*p == '\r' && p[1] == '\n'))
+		return p + 1 + (*p == '\r');	/* blank line */
+	k->have = false;
+	r->kind = R_OBJ;
+	next = fast_obj(p, &r->o);
+	if (next) {
+		len = (size_t)(next - p) - 1;
+		if (len && p[len - 1] == '\r')
+			len--;
+	} else {
+		len = line_len(p);
+		next = p + (p[len] == '\r') + len + 1;
+		nf = split_plain(p, len, f);
+		if (!decode_obj(f, nf, 11, "an object line", &r->o)) {
+			k->orphans = true;	/* its accesses have no object */
+			goto reject;
+		}
+	}
+	k->orphans = false;
+	r->o.line = p;
+	r->o.linelen = len;
+	k->have = true;
+	rec_commit(k, r);
+	goto skip;
+reject:
+	reject(k);
+	if (k->failed)
+		return NULL;
+skip:
+	return (char *)next;
+}
+
+/*
  * Parses the whole lines in [p, end) (SRC_PAD readable bytes after end)
  * into records for k, until the end or the first malformed line.
  */
 void parse_region(struct sink *k, char *p, char *end)
 {
-	struct fld f[MAXF];
-
-	while (p < end) {
-		struct rec *r = rec_slot(k);
-		const char *next;
-		size_t len, i;
-		int nf;
-
-		k->lines++;
-		if (k->s && !(k->lines & 0xffff))
-			src_release(k->s, p);	/* all before p is delivered */
-		if (*p == ' ' || *p == '\t') {
-			r->kind = R_ACC;
-			if (k->have) {
-				next = fast_acc(p, &r->a);
-				if (next) {
-					len = (size_t)(next - p) - 1;
-					goto acc;
-				}
-			}
-			len = line_len(p);
-			next = p + (p[len] == '\r') + len + 1;
-			for (i = 0; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
-				;
-			if (i == len)
-				goto skip;	/* blank line */
-			if (!k->have) {
-				if (k->orphans) {
-					k->norphan++;
-					goto skip;
-				}
-				bad("an object line before the first access line");
-				goto reject;
-			}
-			nf = split_plain(p + i, len - i, f);
-			if (!decode_acc(f, nf, 0, p + len, &r->a))
-				goto reject;
-acc:
-			if (len && p[len - 1] == '\r')
-				len--;
-			r->a.line = p;
-			r->a.linelen = len;
-			rec_commit(k, r);
-			goto skip;
-		}
-		if (*p == '\n' || (*p == '\r' && p[1] == '\n')) {
-			p += 1 + (*p == '\r');	/* blank line */
-			continue;
-		}
-		k->have = false;
-		r->kind = R_OBJ;
-		next = fast_obj(p, &r->o);
-		if (next) {
-			len = (size_t)(next - p) - 1;
-			if (len && p[len - 1] == '\r')
-				len--;
-		} else {
-			len = line_len(p);
-			next = p + (p[len] == '\r') + len + 1;
-			nf = split_plain(p, len, f);
-			if (!decode_obj(f, nf, 11, "an object line", &r->o)) {
-				k->orphans = true;	/* its accesses have no object */
-				goto reject;
-			}
-		}
-		k->orphans = false;
-		r->o.line = p;
-		r->o.linelen = len;
-		k->have = true;
-		rec_commit(k, r);
-		goto skip;
-reject:
-		reject(k);
-		if (k->failed)
-			return;
-skip:
-		p = (char *)next;
+	if (k->d && k->d->c->region) {
+		k->d->c->region(k, p, end);
+		return;
 	}
+	while (p < end && (p = one_line(k, p)))
+		;
+}
+
+char *parse_line(struct sink *k, char *p)
+{
+	return one_line(k, p);
+}
+
+char *parse_obj_line(struct sink *k, char *p, struct kobj *o)
+{
+	const char *next;
+	size_t len;
+
+	if (*p == ' ' || *p == '\t' || !(next = fast_obj(p, o)))
+		return NULL;
+	k->lines++;
+	if (k->s && !(k->lines & 0xffff))
+		src_release(k->s, p);
+	len = (size_t)(next - p) - 1;
+	if (len && p[len - 1] == '\r')
+		len--;
+	o->line = p;
+	o->linelen = len;
+	k->orphans = false;
+	k->have = true;
+	return (char *)next;
 }
 
 void parse_kmap_serial(struct src *s, struct consumer *c)

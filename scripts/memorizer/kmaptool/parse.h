@@ -7,6 +7,8 @@
 #ifndef KMAPTOOL_PARSE_H
 #define KMAPTOOL_PARSE_H
 
+#include <string.h>
+
 #include "src.h"
 
 /* One object line (kmap) or allocations row, normalised. */
@@ -62,6 +64,8 @@ struct kacc {
  * different objects interleave and end() comes at the very end: consumers
  * that aggregate per object check c->grouped.
  */
+struct sink;
+
 struct consumer {
 	void (*obj)(void *ctx, struct kobj *o);
 	void (*acc)(void *ctx, struct kobj *o, const struct kacc *a);
@@ -76,6 +80,13 @@ struct consumer {
 	 */
 	void *(*fork)(void *ctx);
 	void (*join)(void *ctx, void *part);
+	/*
+	 * Optional: parse_region() for lines delivered at once to this
+	 * consumer (k->d), with the consumer's hot path inline.  It must
+	 * deliver exactly what parse_region() would, and leave every line it
+	 * does not decode itself to parse_line().
+	 */
+	void (*region)(struct sink *k, char *p, char *end);
 	bool need_kmap;	/* refuse CSV input (filter) */
 	bool grouped;	/* set by the reader */
 };
@@ -152,6 +163,16 @@ struct sink {
 void parse_init(const struct read_opts *ro);
 /* Parses the whole lines in [p, end) (SRC_PAD readable bytes after end). */
 void parse_region(struct sink *k, char *p, char *end);
+/*
+ * The same for the one line at p, for a consumer's own loop (its region()):
+ * the next line, or NULL when a malformed line ends the run (k->failed).
+ */
+char *parse_line(struct sink *k, char *p);
+/*
+ * An object line as the kernel prints it, at p, parsed into o and counted:
+ * the next line.  NULL for anything else, untouched: parse_line() takes it.
+ */
+char *parse_obj_line(struct sink *k, char *p, struct kobj *o);
 __attribute__((noreturn))
 void parse_fail(struct src *s, u64 line, const char *what);
 void parse_count(u64 nbad, u64 norphan);
@@ -160,6 +181,22 @@ void parse_report(void);
 void parse_thread_exit(void);
 /* The next object sequence number. */
 u64 parse_seq(void);
+
+/*
+ * deliver() of an object whose parsed fields are o, after the consumer's
+ * end() of the one before: o becomes the current object, numbered, its
+ * totals zero; the consumer's obj() is next.
+ */
+static inline struct kobj *deliver_obj(struct delivery *d, const struct kobj *o)
+{
+	memcpy(&d->cur, o, KOBJ_PARSED);
+	d->cur.seq = d->own_seq ? d->seq++ : parse_seq();
+	d->cur.reads = d->cur.writes = d->cur.naccess = 0;
+	d->cur.stub = false;
+	d->have = true;
+	return &d->cur;
+}
+
 /*
  * Reserves n blocks of 2^32 sequence numbers after those given so far, for
  * chunks numbered apart (pool.c); returns the first.

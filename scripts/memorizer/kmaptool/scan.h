@@ -30,6 +30,9 @@ static inline u64 ld8(const char *p)
  * find the first byte that does not belong to the field.
  */
 #include <emmintrin.h>
+#ifdef __SSE4_1__
+#include <smmintrin.h>
+#endif
 
 static inline u32 hexmask16(const char *p)
 {
@@ -252,13 +255,70 @@ static inline __attribute__((always_inline)) u64 decn(const char *p, unsigned n)
 #if defined(__SSE2__) && !defined(KT_PORTABLE)
 
 /*
- * A whole access line as the kernel prints it, in at most 32 bytes: two
- * spaces, 16 hex digits, and three plain decimal fields, each ',' first,
- * then '\n'.  Two loads give the positions of every ',', '\n' and digit
- * as bit masks, so the line is checked and cut with a few mask tests
- * instead of a scan per field.  Returns the end of the line (past its
- * '\n'), or NULL for anything else (a '\r', a '-', a longer line): the
- * field-by-field decoder takes those.
+ * Three decimal fields at p, as the kernel prints counts and indexes: 1 to
+ * 8 digits each, the first two ended by ',' and the third by term, all in
+ * 16 bytes.  Their values, and the bytes up to and with term; 0 for
+ * anything else (a '-', a longer field), which the field-by-field decoder
+ * takes.  One load finds the three ends; with SSE4.1 the three numbers are
+ * then converted side by side in one register rather than one by one.
+ */
+static inline unsigned dec3_16(const char *p, char term, u64 *a, u64 *b, u64 *c)
+{
+	u32 nd = ~decmask16(p) & 0xffff;
+	unsigned e1, e2, e3;
+
+	e1 = (unsigned)__builtin_ctz(nd | 1u << 16);
+	nd &= nd - 1;
+	e2 = (unsigned)__builtin_ctz(nd | 1u << 16);
+	nd &= nd - 1;
+	e3 = (unsigned)__builtin_ctz(nd | 1u << 16);
+	if ((e3 > 15) | (e1 - 1 > 7) | (e2 - e1 - 2 > 7) | (e3 - e2 - 2 > 7) ||
+	    (p[e1] != ',') | (p[e2] != ',') | (p[e3] != term))
+		return 0;
+#ifdef __SSE4_1__
+	{
+		/*
+		 * Each number right-aligned in a lane of 8 bytes (a, b; then
+		 * c), the bytes before its field zero: pshufb zeroes a byte
+		 * whose index has its high bit set, and a negative index or
+		 * one below the field's start is made so.  Then digit pairs,
+		 * fours and eights are joined by multiply-adds.
+		 */
+		const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7,
+						   0, 1, 2, 3, 4, 5, 6, 7);
+		__m128i v = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)p),
+					 _mm_set1_epi8('0'));
+		__m128i ia = _mm_add_epi8(iota, _mm_set_epi64x(
+			(long long)((u64)(unsigned char)(e2 - 8) * ONES),
+			(long long)((u64)(unsigned char)(e1 - 8) * ONES)));
+		__m128i ic = _mm_add_epi8(iota, _mm_set1_epi8((char)(e3 - 8)));
+		__m128i sa = _mm_set_epi64x((long long)((e1 + 1) * ONES), 0);
+		__m128i ta, tc;
+
+		ia = _mm_or_si128(ia, _mm_cmplt_epi8(ia, sa));
+		ic = _mm_or_si128(ic, _mm_cmplt_epi8(ic, _mm_set1_epi8((char)(e2 + 1))));
+		ta = _mm_maddubs_epi16(_mm_shuffle_epi8(v, ia), _mm_set1_epi16(0x010a));
+		tc = _mm_maddubs_epi16(_mm_shuffle_epi8(v, ic), _mm_set1_epi16(0x010a));
+		ta = _mm_madd_epi16(ta, _mm_set1_epi32(0x00010064));
+		tc = _mm_madd_epi16(tc, _mm_set1_epi32(0x00010064));
+		ta = _mm_madd_epi16(_mm_packus_epi32(ta, tc), _mm_set1_epi32(0x00012710));
+		*a = (u32)_mm_cvtsi128_si32(ta);
+		*b = (u32)_mm_extract_epi32(ta, 1);
+		*c = (u32)_mm_extract_epi32(ta, 2);
+	}
+#else
+	*a = dec8(p, e1);
+	*b = dec8(p + e1 + 1, e2 - e1 - 1);
+	*c = dec8(p + e2 + 1, e3 - e2 - 1);
+#endif
+	return e3 + 1;
+}
+
+/*
+ * A whole access line as the kernel prints it: two spaces, 16 hex digits,
+ * ',' and three decimal fields (dec3_16()), the last ended by '\n'.
+ * Returns the end of the line (past its '\n'), or NULL for anything else
+ * (a '\r', a '-', a longer field): the field-by-field decoder takes those.
  */
 #define HAVE_ACC_LINE32
 struct acc_fields {
@@ -267,35 +327,15 @@ struct acc_fields {
 
 static inline const char *acc_line32(const char *p, struct acc_fields *f)
 {
-	__m128i a = _mm_loadu_si128((const __m128i *)p);
-	__m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
-	__m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n');
-	u32 c = (u32)_mm_movemask_epi8(_mm_cmpeq_epi8(a, comma)) |
-		(u32)_mm_movemask_epi8(_mm_cmpeq_epi8(b, comma)) << 16;
-	u32 n = (u32)_mm_movemask_epi8(_mm_cmpeq_epi8(a, nl)) |
-		(u32)_mm_movemask_epi8(_mm_cmpeq_epi8(b, nl)) << 16;
-	u32 d = decmask16(p) | decmask16(p + 16) << 16;
-	u32 rest, c2, c3;
-	unsigned e;
+	unsigned n;
 
-	if (!n || p[0] != ' ' || p[1] != ' ' || hexmask16(p + 2) != 0xffff)
+	if (p[0] != ' ' || p[1] != ' ' || hexmask16(p + 2) != 0xffff || p[18] != ',')
 		return NULL;
-	e = (unsigned)__builtin_ctz(n);
-	/* bits 18 to e - 1: ',' then digits and exactly two more ',' */
-	rest = ((1u << e) - 1) & ~((1u << 18) - 1);
-	c &= rest;
-	c2 = c & (c - 1);	/* without the first (at 18) */
-	c3 = c2 & (c2 - 1);	/* without the second */
-	if (!(c & 1u << 18) || ((c | d) & rest) != rest || !c3 || (c3 & (c3 - 1)) ||
-	    (c & (c << 1 | 1u << (e - 1))))	/* no empty field */
+	n = dec3_16(p + 19, '\n', &f->writes, &f->reads, &f->pid);
+	if (!n)
 		return NULL;
-	c2 = (unsigned)__builtin_ctz(c2);
-	c3 = (unsigned)__builtin_ctz(c3);
 	f->ip = hexn16(p + 2, 16);
-	f->writes = decn(p + 19, c2 - 19);
-	f->reads = decn(p + c2 + 1, c3 - c2 - 1);
-	f->pid = decn(p + c3 + 1, e - c3 - 1);
-	return p + e + 1;
+	return p + 19 + n;
 }
 
 #endif

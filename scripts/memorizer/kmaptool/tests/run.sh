@@ -195,6 +195,25 @@ else
 		notok "pandas: csv access_command column holds the exited tasks' commands" "$res"
 fi
 
+# ---- the fast line decoders against the general ones ---------------------
+
+# CRLF line ends make every access line go field by field, and a CSV pair
+# goes through the CSV reader: the whole summary must not change.
+sed 's/$/\r/' "$DATA/widths.kmap" > "$T/widths.crlf"
+"$KT" csv -o "$T/wc" "$DATA/widths.kmap"
+for n in 1 4; do
+	KMAPTOOL_THREADS=$n "$KT" summary "$DATA/widths.kmap" > "$T/w.fast"
+	KMAPTOOL_THREADS=$n "$KT" summary "$T/widths.crlf" > "$T/w.crlf"
+	KMAPTOOL_THREADS=$n "$KT" summary "$T/wc_allocations.csv" "$T/wc_accesses.csv" > "$T/w.csv"
+	if cmp -s "$T/w.fast" "$T/w.crlf" && cmp -s "$T/w.fast" "$T/w.csv"; then
+		ok "decoders: widths.kmap summarizes the same with CRLF ends and as CSV ($n thread(s))"
+	else
+		notok "decoders: widths.kmap summarizes the same with CRLF ends and as CSV ($n thread(s))" \
+			"$(diff "$T/w.crlf" "$T/w.fast" | head)" "$(diff "$T/w.csv" "$T/w.fast" | head)"
+	fi
+done
+rm -f "$T"/wc_*.csv
+
 # ---- streaming a generated multi-million-line kmap ------------------------
 
 lines=3000000
