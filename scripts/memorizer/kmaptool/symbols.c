@@ -27,9 +27,13 @@ struct sym {
 static struct sym *syms;
 static size_t nsyms, capsyms;
 
-#define CACHE_SZ 4096
-static struct { u64 ip; long idx; } cache[CACHE_SZ];
-static bool cache_ok[CACHE_SZ];
+/*
+ * The last lookups, by IP (0, never looked up, marks a free entry): room
+ * for the distinct access IPs of a large kmap, tens of thousands, which
+ * summary folds once per (IP, cache) pair and filter once per line.
+ */
+#define CACHE_BITS 16
+static struct { u64 ip; long idx; } cache[1u << CACHE_BITS];
 
 static int cmp_sym(const void *a, const void *b)
 {
@@ -124,12 +128,12 @@ void syms_load(const char *path)
 long sym_index(u64 ip)
 {
 	size_t lo = 0, hi = nsyms;
-	u32 h = (u32)((ip * 0x9e3779b97f4a7c15ull) >> 52) & (CACHE_SZ - 1);
+	u32 h = (u32)((ip * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_BITS));
 	long idx;
 
 	if (!nsyms || ip == 0 || ip < syms[0].addr)
 		return -1;
-	if (cache_ok[h] && cache[h].ip == ip)
+	if (cache[h].ip == ip)
 		return cache[h].idx;
 	/* Last symbol at or below ip. */
 	while (hi - lo > 1) {
@@ -143,7 +147,6 @@ long sym_index(u64 ip)
 	idx = (long)lo;
 	cache[h].ip = ip;
 	cache[h].idx = idx;
-	cache_ok[h] = true;
 	return idx;
 }
 
