@@ -15,12 +15,17 @@ logdir=$BUILD_DIR/test-logs
 mkdir -p "$logdir"
 
 # step NAME COMMAND...: run a test runner, add up its closing line.
+# Each step's wall-clock time is printed after it and again at the end, so
+# a CI log shows where the time went.
+times=()
 step() {
-	local name=$1 log=$logdir/$1.log line p f rc
+	local name=$1 log=$logdir/$1.log line p f rc t0=$SECONDS
 	shift
 	echo "=== $name: $*"
 	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
+	times+=("$name $((SECONDS - t0))s")
+	echo "=== $name: $((SECONDS - t0)) s"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -z "$line" ]; then
 		echo "not ok - $name: no result line (log: $log)"
@@ -50,5 +55,6 @@ if [ "${1:-}" != --host-only ]; then
 	# GRUB line: its effects read from the recorder's variables.
 	step gdb "$here/tests/test-gdb.sh"
 fi
+echo "=== time per step:$(printf " %s;" "${times[@]}")"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
