@@ -53,6 +53,9 @@ setup_file() {
 	grep -q '^CONFIG_MEMORIZER_TEST_MODULE=m' /etc/memorizer/config ||
 		skip "this kernel has no test module"
 	rmmod memorizer_testmod 2> /dev/null || true
+	# the earlier suites' freed objects: hundreds of thousands of lines
+	# that each whole-kmap read below would scan
+	echo 1 > $MZ/clear_dead_objects
 	# mode 3: this shell and its children (insmod, the poke), so that the
 	# rest of the system does not fill the pool with counter records
 	echo 3 > $MZ/memorizer_enabled

@@ -11,7 +11,7 @@ PKGS=(
 	linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev
 	cpio xz-utils kmod rsync python3 ccache
 	# guest and boot test
-	qemu-system-x86 busybox-static bats dropbear-bin openssh-client
+	qemu-system-x86 busybox-static bats dropbear-bin openssh-client mawk
 	# host tests and tools
 	python3-pandas time binutils graphviz groff-base man-db
 )

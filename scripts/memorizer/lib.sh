@@ -84,7 +84,12 @@ mz_initramfs() {
 	mkdir -p "$root"/{bin,sbin,etc/dropbear,etc/memorizer,proc,sys,dev,tmp,root/.ssh,run,var/log,usr/bin,usr/sbin,lib64}
 	chmod 700 "$root/root" "$root/root/.ssh"
 	install -m 755 /bin/busybox "$root/bin/busybox"
-	for f in /bin/bash /usr/sbin/dropbear /usr/bin/scp; do mz_copy_elf "$root" "$f"; done
+	# mawk: the suites cut whole-boot kmaps of tens of MB with awk, 2-3
+	# times faster than busybox's under TCG (init links it as awk).  It
+	# prints a number above 2^31 as %.6g: the suites' sums stay far below.
+	for f in /bin/bash /usr/sbin/dropbear /usr/bin/scp /usr/bin/mawk; do
+		mz_copy_elf "$root" "$f"
+	done
 	# usrmerge: /lib is /usr/lib on the host, keep the same view in the guest.
 	[ -d "$root/usr/lib" ] || mkdir -p "$root/usr/lib"
 	[ -d "$root/lib" ] && cp -a "$root/lib/." "$root/usr/lib/" && rm -rf "$root/lib"
